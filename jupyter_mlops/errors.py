@@ -1,0 +1,87 @@
+"""One exception hierarchy; every error carries the fields a user needs to act on it."""
+
+from __future__ import annotations
+
+
+class MlopsError(Exception):
+    """Base of every error jupyter_mlops raises on purpose.
+
+    ``exit_code`` is what the CLI exits with: 2 for bad input, 1 for a failed run.
+    """
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        step: str | None = None,
+        cell: int | None = None,
+        name: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.step = step
+        self.cell = cell
+        self.name = name
+        self.path = path
+
+    def __str__(self) -> str:
+        return self.where() + self.message
+
+    def where(self) -> str:
+        """The location prefix, e.g. ``cell 4, step 'train': ``."""
+        parts = []
+        if self.path is not None:
+            parts.append(self.path)
+        if self.cell is not None:
+            parts.append(f"cell {self.cell}")
+        if self.step is not None:
+            parts.append(f"step '{self.step}'")
+        return ", ".join(parts) + ": " if parts else ""
+
+    def to_dict(self) -> dict[str, object]:
+        """The structured form used by ``--json`` output and the REST API."""
+        return {
+            "message": str(self),
+            "step": self.step,
+            "cell": self.cell,
+            "name": self.name,
+            "path": self.path,
+        }
+
+
+class NotebookError(MlopsError):
+    """The notebook file cannot be read: not JSON, not nbformat 4, missing."""
+
+
+class StepDeclarationError(MlopsError):
+    """A ``%%mlstep`` line is malformed: bad name, unknown option, duplicate step."""
+
+
+class DependencyError(MlopsError):
+    """A step reads a name nothing earlier defines, or explicit options form a cycle."""
+
+
+class ExtractionErrors(MlopsError):
+    """Several extraction problems found in one notebook; ``errors`` holds each one."""
+
+    def __init__(self, errors: list[MlopsError], path: str | None = None) -> None:
+        self.errors = errors
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(str(first) + more, path=path)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class PipelineError(MlopsError):
+    """An extracted pipeline folder is missing or its pipeline.yaml is invalid."""
+
+
+class StepFailed(MlopsError):
+    """A step raised while running; the run failed."""
+
+    exit_code = 1
