@@ -85,3 +85,9 @@ class StepFailed(MlopsError):
     """A step raised while running; the run failed."""
 
     exit_code = 1
+
+
+class ArtifactError(MlopsError):
+    """A value cannot be stored, or a stored artifact is missing, corrupt or unreadable."""
+
+    exit_code = 1

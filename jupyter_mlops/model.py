@@ -22,7 +22,8 @@ class Step:
 
     ``inputs`` maps each variable to the step that produces it; ``outputs`` are the
     variables later steps (or the run) need from this one, sorted. ``params`` are the
-    pipeline parameters it reads, directly or through setup functions it calls;
+    pipeline parameters it reads, directly or through setup functions it calls
+    (``setup_params`` are those read through setup functions);
     ``setup`` the setup definitions it uses (transitively); ``imports`` the import
     statements its code needs (from setup cells or earlier steps).
     """
@@ -35,6 +36,7 @@ class Step:
     params: list[str] = field(default_factory=list)
     setup: list[str] = field(default_factory=list)
     imports: list[str] = field(default_factory=list)
+    setup_params: list[str] = field(default_factory=list)
     model: str | None = None
     metrics: str | None = None
     no_cache: bool = False

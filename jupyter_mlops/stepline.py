@@ -14,9 +14,7 @@ RESERVED_STEP_NAMES = frozenset({"common"})
 _LIST_OPTIONS = {"--inputs": "inputs", "--outputs": "outputs"}
 _VAR_OPTIONS = {"--model": "model", "--metrics": "metrics"}
 _FLAG_OPTIONS = {"--no-cache": "no_cache"}
-OPTIONS_HELP = (
-    "%%mlstep NAME [--inputs A B ...] [--outputs C D ...] [--model VAR] [--metrics VAR] [--no-cache]"
-)
+OPTIONS_HELP = "%%mlstep NAME [--inputs A B ...] [--outputs C D ...] [--model VAR] [--metrics VAR] [--no-cache]"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,133 @@
+"""``jupyter mlops`` / ``jupyter-mlops``: a thin argparse adapter over the core functions.
+
+Known errors print as one line (exit 2 for bad input, 1 for a failed run); anything else
+prints a traceback. ``JUPYTER_MLOPS_DEBUG=1`` re-raises known errors too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import ExtractionErrors, MlopsError
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``jupyter-mlops`` script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.command(args))
+    except MlopsError as error:
+        if os.environ.get("JUPYTER_MLOPS_DEBUG") == "1":
+            raise
+        report_error(error)
+        return error.exit_code
+
+
+def report_error(error: MlopsError) -> None:
+    """Print a known error as one line per problem on stderr."""
+    problems = error.errors if isinstance(error, ExtractionErrors) else [error]
+    for problem in problems:
+        where = f"{error.path}: " if isinstance(error, ExtractionErrors) and error.path else ""
+        print(f"error: {where}{problem}", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="jupyter mlops",
+        description="Turn %%mlstep notebook cells into a pipeline package; inspect and run it.",
+    )
+    parser.add_argument("--version", action="version", version=f"jupyter_mlops {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    show = commands.add_parser(
+        "show",
+        help="print a notebook's or pipeline's steps and dependencies",
+        description="Print the steps of a notebook or an extracted pipeline folder: "
+        "inputs (with the step producing each), outputs and parameters, and the DAG.",
+    )
+    show.add_argument("target", help="a notebook (.ipynb) or an extracted pipeline folder")
+    show.add_argument("--json", action="store_true", help="print the pipeline as JSON")
+    show.set_defaults(command=show_command)
+
+    extract = commands.add_parser(
+        "extract",
+        help="extract a notebook's steps into a pipeline package",
+        description="Write the pipeline package for NOTEBOOK: pipeline.yaml, one module, "
+        "notebook and test per step, and the shared setup module. Only changed files are "
+        "rewritten; nothing is written when the notebook has extraction errors.",
+    )
+    extract.add_argument("notebook", help="the notebook (.ipynb) to extract")
+    extract.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        help="where to write the package (default: pipelines/<notebook stem>/ next to it)",
+    )
+    extract.set_defaults(command=extract_command)
+    return parser
+
+
+def load_target(target: str):  # type: ignore[no-untyped-def]
+    """The pipeline model of a notebook file or an extracted pipeline folder."""
+    path = Path(target)
+    if path.is_dir():
+        from .pipeline_file import read_pipeline
+
+        return read_pipeline(path)
+    from .scan import scan_notebook
+
+    return scan_notebook(path)
+
+
+def show_command(args: argparse.Namespace) -> int:
+    """``jupyter mlops show``."""
+    pipeline = load_target(args.target)
+    if args.json:
+        print(json.dumps(pipeline.to_json(), indent=2))
+        return 0
+    from .show import render_pipeline
+
+    print(render_pipeline(pipeline))
+    return 0
+
+
+def default_output_dir(notebook: Path) -> Path:
+    """``pipelines/<stem>/`` next to the notebook."""
+    return notebook.parent / "pipelines" / notebook.stem
+
+
+def extract_command(args: argparse.Namespace) -> int:
+    """``jupyter mlops extract``."""
+    from .package_writer import write_package
+    from .scan import scan_notebook
+
+    notebook = Path(args.notebook)
+    pipeline = scan_notebook(notebook)
+    out_dir = Path(args.output) if args.output else default_output_dir(notebook)
+    changed = write_package(pipeline, out_dir)
+    for warning in pipeline.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"Extracted {len(pipeline.steps)} steps from {notebook} into {out_dir}/")
+    if changed:
+        for path in changed:
+            print(f"  wrote {path}")
+    else:
+        print("  (no file changed)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
