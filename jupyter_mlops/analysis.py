@@ -113,7 +113,7 @@ def scope_bindings(body: Iterable[ast.AST]) -> set[str]:
             names.add(node.name)
         elif isinstance(node, ast.Import | ast.ImportFrom):
             names.update(bound for bound, _ in import_bindings(node))
-        elif isinstance(node, ast.ExceptHandler) and node.name or isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
             names.add(node.name)
         elif isinstance(node, ast.MatchMapping) and node.rest:
             names.add(node.rest)
@@ -187,9 +187,12 @@ def nested_effects(scope: ast.AST) -> _NestedEffects:
                 effects.reads.add(node.id)
             elif node.id in declared_global:
                 effects.global_writes.add(node.id)
-        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-            if node.target.id not in local:
-                effects.reads.add(node.target.id)
+        elif (
+            isinstance(node, ast.AugAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id not in local
+        ):
+            effects.reads.add(node.target.id)
         mutated = _mutation_target(node)
         if mutated and mutated not in local:
             effects.mutated.add(mutated)
