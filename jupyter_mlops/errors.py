@@ -33,13 +33,12 @@ class MlopsError(Exception):
     def where(self) -> str:
         """The location prefix, e.g. ``cell 4, step 'train': ``."""
         parts = []
-        if self.path is not None:
-            parts.append(self.path)
         if self.cell is not None:
             parts.append(f"cell {self.cell}")
         if self.step is not None:
             parts.append(f"step '{self.step}'")
-        return ", ".join(parts) + ": " if parts else ""
+        location = ", ".join(parts) + ": " if parts else ""
+        return f"{self.path}: {location}" if self.path is not None else location
 
     def to_dict(self) -> dict[str, object]:
         """The structured form used by ``--json`` output and the REST API."""
