@@ -1,0 +1,76 @@
+# Developer entry points; GNU make. From a fresh clone: `make test`, `make demo`.
+# Needs only Python 3.11, make and git; everything else goes into $(VENV).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+VENV ?= .venv
+PY = $(VENV)/bin/python
+# The interpreter that creates the venv: python3.11 when there is one, else python3.
+PYTHON ?= $(or $(shell command -v python3.11 2>/dev/null),$(shell command -v python3 2>/dev/null),python3)
+STAMP = $(VENV)/.installed
+KERNELSPEC = $(VENV)/share/jupyter/kernels/python3/kernel.json
+PYTEST_ARGS ?=
+DEMO_NOTEBOOK ?= notebooks/classification.ipynb
+# Where `jupyter-mlops extract` writes by default: pipelines/<stem>/ next to the notebook.
+DEMO_PIPELINE = $(dir $(DEMO_NOTEBOOK))pipelines/$(basename $(notdir $(DEMO_NOTEBOOK)))
+
+export PIP_DISABLE_PIP_VERSION_CHECK = 1
+
+.PHONY: help venv kernel demo test lint format bench clean distclean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+# The venv, (re)installed whenever pyproject.toml is newer than the stamp.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# The `python3` kernelspec runs this venv's interpreter (papermill, nbval and tests use it).
+$(KERNELSPEC): $(STAMP)
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ipykernel)"
+	touch $@
+
+venv: $(STAMP) ## Create or update the virtualenv in $(VENV)
+
+kernel: $(KERNELSPEC) ## Install the python3 kernelspec into $(VENV)
+
+demo: $(KERNELSPEC) ## Extract and show the example classification pipeline
+	$(VENV)/bin/jupyter-mlops extract $(DEMO_NOTEBOOK)
+	$(VENV)/bin/jupyter-mlops show $(DEMO_NOTEBOOK)
+	@echo
+	@echo "Demo done. Look at:"
+	@echo "  $(DEMO_NOTEBOOK)                      the notebook; its %%mlstep cells are the steps"
+	@echo "  $(DEMO_PIPELINE)/pipeline.yaml   steps, inputs (with producers), outputs, params"
+	@echo "  $(DEMO_PIPELINE)/                the package: common module, one module per step, tests"
+
+lint: $(STAMP) ## ruff check, ruff format --check, mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint $(KERNELSPEC) ## Lint, then pytest (extra arguments: PYTEST_ARGS='-k show -x')
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+bench: $(KERNELSPEC) ## Run the benchmarks (benchmarks/run_all.py)
+	@if [ -f benchmarks/run_all.py ]; then \
+		$(PY) benchmarks/run_all.py; \
+	else \
+		echo "benchmarks/run_all.py does not exist yet"; \
+	fi
+
+clean: ## Remove caches, build output and extracted demo pipelines (keeps the venv and runs)
+	rm -rf .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info notebooks/pipelines
+	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o \
+		-type d -name __pycache__ -exec rm -rf {} +
+
+distclean: clean ## clean, plus the venv and local run state (.mlops, mlruns, mlflow.db)
+	rm -rf $(VENV) .mlops mlruns mlflow.db

@@ -1,0 +1,29 @@
+"""Fixtures shared by the whole test suite (keep this file small)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+KERNEL_NAME = "python3"
+
+
+@pytest.fixture(scope="session")
+def kernel_name() -> str:
+    """The kernelspec name for real kernels, installed into this venv when it is missing.
+
+    Tests and notebooks use ``python3``; installing it with ``--sys-prefix`` makes it run
+    this interpreter, so kernels see the editable ``jupyter_mlops`` and the test dependencies.
+    """
+    spec = Path(sys.prefix, "share", "jupyter", "kernels", KERNEL_NAME, "kernel.json")
+    if not spec.exists():
+        subprocess.run(
+            [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL_NAME],
+            check=True,
+            capture_output=True,
+        )
+    return KERNEL_NAME
