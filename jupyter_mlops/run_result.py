@@ -1,0 +1,70 @@
+"""What a pipeline run produced: per-step outcomes and the run summary (``--json``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .artifacts import ArtifactRef
+
+STEP_STATUSES = ("ran", "cached", "failed", "not_run")
+
+
+@dataclass
+class StepResult:
+    """One step's outcome in a run.
+
+    ``inputs`` maps each input variable to its artifact; ``outputs`` likewise. For a
+    cached step, ``run_id`` is the MLflow step run that originally produced the outputs.
+    """
+
+    name: str
+    status: str = "not_run"
+    seconds: float = 0.0
+    cache_key: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, ArtifactRef] = field(default_factory=dict)
+    outputs: dict[str, ArtifactRef] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    report: Path | None = None
+    error: str | None = None
+    traceback: str | None = None
+    run_id: str | None = None
+
+
+@dataclass
+class RunResult:
+    """A whole pipeline run. ``run_id`` is the MLflow parent run (or the one that produced
+    every cached artifact when nothing ran)."""
+
+    pipeline: str
+    pipeline_dir: Path
+    params: dict[str, Any]
+    steps: dict[str, StepResult]
+    status: str = "succeeded"
+    run_id: str | None = None
+    model_version: str | None = None
+    error: str | None = None
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """Every step's ``--metrics`` values, merged in pipeline order."""
+        merged: dict[str, float] = {}
+        for step in self.steps.values():
+            merged.update(step.metrics)
+        return merged
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary ``jupyter mlops run --json`` prints (a contract: keep its shape)."""
+        return {
+            "status": self.status,
+            "run_id": self.run_id,
+            "steps": {
+                name: {"status": step.status, "seconds": round(step.seconds, 3)}
+                for name, step in self.steps.items()
+            },
+            "metrics": self.metrics,
+            "model_version": self.model_version,
+            "error": self.error,
+        }
