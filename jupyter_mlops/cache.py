@@ -81,6 +81,7 @@ class CacheEntry:
     outputs: dict[str, ArtifactRef]
     seconds: float
     run_id: str | None = None
+    parent_run_id: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,6 +90,7 @@ class CacheEntry:
             "outputs": {name: ref.to_dict() for name, ref in sorted(self.outputs.items())},
             "seconds": self.seconds,
             "run_id": self.run_id,
+            "parent_run_id": self.parent_run_id,
             "metrics": self.metrics,
         }
 
@@ -99,6 +101,7 @@ class CacheEntry:
             outputs={n: ArtifactRef.from_dict(r) for n, r in data["outputs"].items()},
             seconds=float(data["seconds"]),
             run_id=data.get("run_id"),
+            parent_run_id=data.get("parent_run_id"),
             metrics=dict(data.get("metrics") or {}),
         )
 

@@ -77,7 +77,54 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the package (default: pipelines/<notebook stem>/ next to it)",
     )
     extract.set_defaults(command=extract_command)
+    add_run_parser(commands)
     return parser
+
+
+def add_run_parser(commands: argparse._SubParsersAction) -> None:
+    """The ``run`` subcommand's arguments."""
+    run = commands.add_parser(
+        "run",
+        help="run a pipeline headless (cached, parallel, recorded in MLflow)",
+        description="Run TARGET (an extracted pipeline folder, or a notebook: extracted first "
+        "into pipelines/<stem>/ next to it). Steps run in dependency order, independent steps "
+        "in parallel; a step whose code, setup code, parameters and inputs are unchanged is "
+        "taken from the cache. Exit 1 when a step fails, 2 for bad input.",
+    )
+    run.add_argument("target", help="an extracted pipeline folder or a notebook (.ipynb)")
+    run.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a pipeline parameter (VALUE is a Python literal; repeatable)",
+    )
+    run.add_argument("--force", action="store_true", help="re-run every step, ignoring the cache")
+    run.add_argument(
+        "--from", dest="from_step", metavar="STEP", help="re-run STEP and all after it"
+    )
+    run.add_argument(
+        "--only", nargs="+", metavar="STEP", help="run only these steps (upstream from the cache)"
+    )
+    run.add_argument(
+        "--workers", type=int, default=0, help="steps run at once (default: CPU count)"
+    )
+    run.add_argument(
+        "--engine",
+        default="papermill",
+        help="papermill (default: runs each step notebook, keeps it as the report) or inprocess",
+    )
+    run.add_argument(
+        "--tracking-uri",
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, "
+        "else sqlite:///<project>/mlflow.db)",
+    )
+    run.add_argument("--no-track", action="store_true", help="do not record the run in MLflow")
+    run.add_argument(
+        "--json", action="store_true", help="print a JSON summary on stdout (progress on stderr)"
+    )
+    run.set_defaults(command=run_command)
 
 
 def load_target(target: str):  # type: ignore[no-untyped-def]
@@ -127,6 +174,42 @@ def extract_command(args: argparse.Namespace) -> int:
     else:
         print("  (no file changed)")
     return 0
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """``jupyter mlops run``."""
+    from .params import parse_assignments
+    from .run_report import print_run_report
+    from .runner import RunOptions, run_pipeline
+
+    folder = resolve_run_target(Path(args.target))
+    options = RunOptions(
+        params=parse_assignments(args.param),
+        force=args.force,
+        from_step=args.from_step,
+        only=args.only,
+        workers=args.workers,
+        engine=args.engine,
+        tracking_uri=args.tracking_uri,
+        track=not args.no_track,
+    )
+    result = run_pipeline(folder, options, show_progress=True)
+    print_run_report(result, as_json=args.json)
+    return 0 if result.status == "succeeded" else 1
+
+
+def resolve_run_target(target: Path) -> Path:
+    """A pipeline folder to run: the target itself, or the notebook's extracted package."""
+    if target.is_dir():
+        return target
+    if target.suffix != ".ipynb":
+        raise MlopsError("expected a pipeline folder or a .ipynb notebook", path=str(target))
+    from .package_writer import write_package
+    from .scan import scan_notebook
+
+    out_dir = default_output_dir(target)
+    write_package(scan_notebook(target), out_dir)
+    return out_dir
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ same error shape, so the executor, cache and records never care which engine ran
 
 from __future__ import annotations
 
+import importlib
 import time
 import traceback
 from collections.abc import Callable
@@ -73,6 +74,10 @@ class EngineError(MlopsError):
 
 
 _FACTORIES: dict[str, Callable[[int], Engine]] = {}
+_BUILTIN = {
+    "inprocess": "jupyter_mlops.inprocess_engine:InProcessEngine",
+    "papermill": "jupyter_mlops.papermill_engine:PapermillEngine",
+}
 
 
 def register_engine(name: str, factory: Callable[[int], Engine]) -> None:
@@ -83,29 +88,28 @@ def register_engine(name: str, factory: Callable[[int], Engine]) -> None:
 def get_engine(name: str, workers: int) -> Engine:
     """A new engine instance by name (built-ins: ``papermill``, ``inprocess``)."""
     if name not in _FACTORIES:
-        _load_builtin_and_plugins()
-    if name not in _FACTORIES:
-        known = ", ".join(sorted(_FACTORIES))
-        raise EngineError(f"unknown engine '{name}' (available: {known})", name=name)
+        _load_engine(name)
     return _FACTORIES[name](workers)
 
 
-def _load_builtin_and_plugins() -> None:
-    from .inprocess_engine import InProcessEngine
-    from .papermill_engine import PapermillEngine
-
-    _FACTORIES.setdefault("inprocess", InProcessEngine)
-    _FACTORIES.setdefault("papermill", PapermillEngine)
+def _load_engine(name: str) -> None:
+    if name in _BUILTIN:
+        module, _, attribute = _BUILTIN[name].partition(":")
+        _FACTORIES[name] = getattr(importlib.import_module(module), attribute)
+        return
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        _FACTORIES.setdefault(entry.name, entry.load())
+        if entry.name == name:
+            _FACTORIES[name] = entry.load()
+            return
+    plugins = [e.name for e in metadata.entry_points(group=ENTRY_POINT_GROUP)]
+    known = ", ".join(sorted({*_BUILTIN, *_FACTORIES, *plugins}))
+    raise EngineError(f"unknown engine '{name}' (available: {known})", name=name)
 
 
 def user_traceback(error: BaseException, user_files: set[str]) -> str:
     """The traceback of ``error`` keeping only frames in the user's code (step and setup)."""
     frames = [
-        frame
-        for frame in traceback.extract_tb(error.__traceback__)
-        if frame.filename in user_files
+        frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename in user_files
     ]
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
     lines += traceback.format_exception_only(type(error), error)

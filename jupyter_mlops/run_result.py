@@ -16,7 +16,8 @@ class StepResult:
     """One step's outcome in a run.
 
     ``inputs`` maps each input variable to its artifact; ``outputs`` likewise. For a
-    cached step, ``run_id`` is the MLflow step run that originally produced the outputs.
+    cached step, ``run_id`` / ``parent_run_id`` are the MLflow step run and pipeline run
+    that originally produced the outputs.
     """
 
     name: str
@@ -31,6 +32,7 @@ class StepResult:
     error: str | None = None
     traceback: str | None = None
     run_id: str | None = None
+    parent_run_id: str | None = None
 
 
 @dataclass

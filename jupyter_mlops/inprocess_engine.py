@@ -1,0 +1,88 @@
+"""The ``inprocess`` engine: call each step function directly, in a fresh worker process.
+
+Workers come from a forkserver, so each step starts from a clean interpreter state (like a
+fresh kernel) without paying for a new Python start-up; heavy libraries are imported by the
+step's own module, exactly as the step notebook would.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import sys
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from .engines import StepJob, StepOutcome, Stopwatch, user_traceback
+
+
+class InProcessEngine:
+    """Runs step functions in a pool of single-use worker processes."""
+
+    name = "inprocess"
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def prepare(self, jobs_expected: int) -> None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["jupyter_mlops.inprocess_engine"])
+        self._pool = ProcessPoolExecutor(
+            max_workers=max(1, min(self.workers, jobs_expected)),
+            mp_context=context,
+            max_tasks_per_child=1,
+        )
+
+    def run(self, job: StepJob) -> StepOutcome:
+        if self._pool is None:
+            self.prepare(1)
+        assert self._pool is not None
+        watch = Stopwatch()
+        future: Future[StepOutcome] = self._pool.submit(execute_step_function, job)
+        try:
+            outcome = future.result()
+        except BrokenProcessPool:
+            outcome = StepOutcome(error="the worker process running the step died (killed?)")
+        outcome.seconds = watch.seconds()
+        return outcome
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def execute_step_function(job: StepJob) -> StepOutcome:
+    """In a worker: load inputs, call the step function, store its outputs."""
+    from .stepio import load_input, read_outputs, save_outputs
+
+    sys.path.insert(0, str(job.pipeline_dir))
+    os.environ["JUPYTER_MLOPS_STORE"] = str(job.store_root)
+    os.chdir(job.pipeline_dir)
+    module = importlib.import_module(job.module)
+    function = getattr(module, job.step)
+    user_files = {str(Path(module.__file__ or "").resolve())}
+    user_files.add(str(Path(module.__file__ or "").with_name("common.py").resolve()))
+    arguments: dict[str, Any] = {var: load_input(path) for var, path in job.input_paths.items()}
+    arguments.update(job.params)
+    try:
+        returned = function(**arguments)
+    except Exception as error:
+        return StepOutcome(
+            error=f"{type(error).__name__}: {error}", traceback=user_traceback(error, user_files)
+        )
+    save_outputs(str(job.work_dir), returned_outputs(returned, job.outputs))
+    return StepOutcome(outputs=read_outputs(str(job.work_dir)))
+
+
+def returned_outputs(returned: Any, names: list[str]) -> dict[str, Any]:
+    """Map a step function's return value to its output names (one value, or a tuple)."""
+    if not names:
+        return {}
+    if len(names) == 1:
+        return {names[0]: returned}
+    return dict(zip(names, returned, strict=True))
