@@ -106,7 +106,7 @@ class _Run:
         self.options = options
         self.params = resolve_params(self.pipeline.params, options.params)
         self.considered, self.forced = step_selection(pipeline_file, options)
-        self.store = ArtifactStore.for_pipeline(pipeline_file.folder)
+        self.store = ArtifactStore.for_pipeline(pipeline_file.folder.resolve())
         self.cache = StepCache(self.store)
         self.workers = options.workers or os.cpu_count() or 1
         stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
