@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(work)
 
     ok = extract_cold <= TARGET_S
-    print("extract: 500 cells, 100 steps (median of %d)" % args.repeat)
+    print(f"extract: 500 cells, 100 steps (median of {args.repeat})")
     print(f"  json.load of the notebook (baseline)  {baseline * 1000:8.1f} ms")
     print(
         f"  scan to pipeline model                {scan * 1000:8.1f} ms  ({scan / baseline:.0f}x baseline)"
