@@ -28,6 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.command(args))
+    except BrokenPipeError:
+        sys.stderr.close()  # output piped into e.g. `head`: stop quietly
+        return 0
     except MlopsError as error:
         if os.environ.get("JUPYTER_MLOPS_DEBUG") == "1":
             raise
@@ -170,7 +173,7 @@ def extract_command(args: argparse.Namespace) -> int:
     print(f"Extracted {len(pipeline.steps)} steps from {notebook} into {out_dir}/")
     if changed:
         for path in changed:
-            print(f"  wrote {path}")
+            print(f"  {'wrote' if path.exists() else 'removed'} {path}")
     else:
         print("  (no file changed)")
     return 0
