@@ -90,3 +90,9 @@ class ArtifactError(MlopsError):
     """A value cannot be stored, or a stored artifact is missing, corrupt or unreadable."""
 
     exit_code = 1
+
+
+class TrackingError(MlopsError):
+    """MLflow cannot be reached or refuses a record (bad URI, deleted experiment, ...)."""
+
+    exit_code = 1

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["mlflow_fixtures"]  # a real MLflow SQLite store per test (tracking_uri)
+
 REPO = Path(__file__).resolve().parents[1]
 KERNEL_NAME = "python3"
 

@@ -1,0 +1,100 @@
+"""After a run: record it in MLflow, register a newly trained model, remember the run ids.
+
+Called by the runner only when at least one step ran or failed (an all-cached run creates
+no MLflow run). Cached steps are recorded too, tagged with the run that produced them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .artifacts import ArtifactStore
+from .cache import StepCache
+from .gitinfo import git_commit
+from .pipeline_file import PipelineFile
+from .run_result import RunResult, StepResult
+from .tracking import RunRecorder, resolve_tracking_uri
+
+
+def record_run(
+    pipeline_file: PipelineFile,
+    result: RunResult,
+    store: ArtifactStore,
+    cache: StepCache,
+    tracking_uri: str | None,
+) -> None:
+    """Write the parent run, one nested run per step and the model version; fill in run ids."""
+    uri = resolve_tracking_uri(tracking_uri, project_root(pipeline_file))
+    recorder = RunRecorder(
+        uri,
+        pipeline_file,
+        result.params,
+        pipeline_file.pipeline.notebook_hash,
+        git_commit(pipeline_file.folder),
+    )
+    result.run_id = recorder.start()
+    try:
+        for step in result.steps.values():
+            step_run_id = recorder.record_step(step)
+            if step.status == "ran":
+                step.run_id, step.parent_run_id = step_run_id, result.run_id
+                remember_run_ids(cache, step)
+        for step in result.steps.values():
+            model_var = pipeline_file.pipeline.step(step.name).model
+            if model_var and step.status == "ran":
+                result.model_version = register_model(uri, pipeline_file, step, model_var, store)
+    finally:
+        recorder.finish(result)
+
+
+def project_root(pipeline_file: PipelineFile) -> Any:
+    """Where the default ``mlflow.db`` lives: the git work tree holding the pipeline, else
+    the folder above ``pipelines/`` (the notebook's folder), else the pipeline folder."""
+    from .gitinfo import git_toplevel
+
+    folder = pipeline_file.folder.resolve()
+    top = git_toplevel(folder)
+    if top is not None:
+        return top
+    if folder.parent.name == "pipelines":
+        return folder.parent.parent
+    return folder
+
+
+def remember_run_ids(cache: StepCache, step: StepResult) -> None:
+    """Add the MLflow run ids to the step's cache entry, so cached re-runs can point at them."""
+    from .cache import CacheEntry
+
+    entry = CacheEntry(
+        step.cache_key,
+        step.outputs,
+        step.seconds,
+        run_id=step.run_id,
+        parent_run_id=step.parent_run_id,
+        metrics=step.metrics,
+    )
+    cache.record(step.name, entry)
+
+
+def register_model(
+    tracking_uri: str,
+    pipeline_file: PipelineFile,
+    step: StepResult,
+    model_var: str,
+    store: ArtifactStore,
+) -> str:
+    """Log the step's model in its run and register it (alias ``challenger``)."""
+    from .registry import log_and_register_model
+
+    assert step.run_id is not None
+    model = store.get(step.outputs[model_var])
+    fit_inputs = {var: store.get(ref) for var, ref in step.inputs.items()}
+    tags = {f"mlops.data.{var}": ref.hash for var, ref in step.inputs.items()}
+    return log_and_register_model(
+        tracking_uri,
+        step.run_id,
+        model,
+        fit_inputs,
+        pipeline_file.pipeline.name,
+        tags,
+    )
