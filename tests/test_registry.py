@@ -19,6 +19,7 @@ from mlflow_fixtures import (
     ref,
 )
 
+from jupyter_mlops.errors import TrackingError
 from jupyter_mlops.registry import (
     get_alias_version,
     is_sklearn_model,
@@ -28,7 +29,6 @@ from jupyter_mlops.registry import (
     training_input,
 )
 from jupyter_mlops.run_result import StepResult
-from jupyter_mlops.errors import TrackingError
 
 
 class ThresholdModel:
