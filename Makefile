@@ -39,14 +39,19 @@ venv: $(STAMP) ## Create or update the virtualenv in $(VENV)
 
 kernel: $(KERNELSPEC) ## Install the python3 kernelspec into $(VENV)
 
-demo: $(KERNELSPEC) ## Extract and show the example classification pipeline
-	$(VENV)/bin/jupyter-mlops extract $(DEMO_NOTEBOOK)
+demo: $(KERNELSPEC) ## Extract the example notebook, run it headless, record it in MLflow
 	$(VENV)/bin/jupyter-mlops show $(DEMO_NOTEBOOK)
+	$(VENV)/bin/jupyter-mlops extract $(DEMO_NOTEBOOK)
+	$(VENV)/bin/jupyter-mlops run $(DEMO_PIPELINE)
+	@echo "Re-running: nothing changed, so every step comes from the cache:"
+	$(VENV)/bin/jupyter-mlops run $(DEMO_PIPELINE)
 	@echo
 	@echo "Demo done. Look at:"
-	@echo "  $(DEMO_NOTEBOOK)                      the notebook; its %%mlstep cells are the steps"
+	@echo "  $(DEMO_NOTEBOOK)   the notebook; its %%mlstep cells are the steps"
 	@echo "  $(DEMO_PIPELINE)/pipeline.yaml   steps, inputs (with producers), outputs, params"
-	@echo "  $(DEMO_PIPELINE)/                the package: common module, one module per step, tests"
+	@echo "  $(DEMO_PIPELINE)/   the package: common module, one module per step, step notebooks, tests"
+	@echo "  $(DEMO_PIPELINE)/.mlops/runs/   executed step notebooks (the run reports)"
+	@echo "  mlflow.db, mlartifacts/   the MLflow store: $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db"
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy
 	$(VENV)/bin/ruff check .
@@ -73,4 +78,4 @@ clean: ## Remove caches, build output and extracted demo pipelines (keeps the ve
 		-type d -name __pycache__ -exec rm -rf {} +
 
 distclean: clean ## clean, plus the venv and local run state (.mlops, mlruns, mlflow.db)
-	rm -rf $(VENV) .mlops mlruns mlflow.db
+	rm -rf $(VENV) .mlops mlruns mlflow.db mlartifacts
