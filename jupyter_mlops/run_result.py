@@ -49,13 +49,20 @@ class RunResult:
     model_version: str | None = None
     error: str | None = None
 
+    metrics_vars: dict[str, str] = field(default_factory=dict)  # step -> its --metrics variable
+
     @property
     def metrics(self) -> dict[str, float]:
-        """Every step's ``--metrics`` values, merged in pipeline order."""
-        merged: dict[str, float] = {}
-        for step in self.steps.values():
-            merged.update(step.metrics)
-        return merged
+        """The ``--metrics`` values: plain names when one step declares metrics, else
+        ``<metrics variable>.<name>`` so two evaluate steps never overwrite each other."""
+        with_metrics = [s for s in self.steps.values() if s.metrics]
+        if len(self.metrics_vars) <= 1 and len(with_metrics) <= 1:
+            return dict(with_metrics[0].metrics) if with_metrics else {}
+        return {
+            f"{self.metrics_vars.get(step.name, step.name)}.{key}": value
+            for step in with_metrics
+            for key, value in step.metrics.items()
+        }
 
     def to_json(self) -> dict[str, Any]:
         """The summary ``jupyter mlops run --json`` prints (a contract: keep its shape)."""

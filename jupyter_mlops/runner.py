@@ -248,6 +248,7 @@ class _Run:
             steps=self.results,
             status="failed" if failed else "succeeded",
             error=error,
+            metrics_vars={s.name: s.metrics for s in self.pipeline.steps if s.metrics},
         )
 
     def _producing_run(self) -> str | None:
