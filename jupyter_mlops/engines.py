@@ -58,11 +58,18 @@ class StepOutcome:
 
 
 class Engine(Protocol):
-    """Runs one step. ``prepare`` is called once per run before any step (warm-up)."""
+    """Runs one step. ``prepare`` is called once per run, before the first step runs, with
+    the number of steps that may still run and the run's folders (for warm-up)."""
 
     name: str
 
-    def prepare(self, jobs_expected: int) -> None: ...
+    def prepare(
+        self,
+        jobs_expected: int,
+        *,
+        pipeline_dir: Path | str | None = None,
+        store_root: Path | str | None = None,
+    ) -> None: ...
 
     def run(self, job: StepJob) -> StepOutcome: ...
 

@@ -28,7 +28,13 @@ class InProcessEngine:
         self.workers = max(1, workers)
         self._pool: ProcessPoolExecutor | None = None
 
-    def prepare(self, jobs_expected: int) -> None:
+    def prepare(
+        self,
+        jobs_expected: int,
+        *,
+        pipeline_dir: Path | str | None = None,
+        store_root: Path | str | None = None,
+    ) -> None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["jupyter_mlops.inprocess_engine"])
         self._pool = ProcessPoolExecutor(
@@ -63,6 +69,7 @@ def execute_step_function(job: StepJob) -> StepOutcome:
     sys.path.insert(0, str(job.pipeline_dir))
     os.environ["JUPYTER_MLOPS_STORE"] = str(job.store_root)
     os.chdir(job.pipeline_dir)
+    capture_output(job.work_dir / "output.log")
     module = importlib.import_module(job.module)
     function = getattr(module, job.step)
     user_files = {str(Path(module.__file__ or "").resolve())}
@@ -86,3 +93,14 @@ def returned_outputs(returned: Any, names: list[str]) -> dict[str, Any]:
     if len(names) == 1:
         return {names[0]: returned}
     return dict(zip(names, returned, strict=True))
+
+
+def capture_output(log: Path) -> None:
+    """Send this worker's stdout and stderr (also from C code) to ``log``, like a kernel's
+    output goes to the report rather than to the runner's terminal."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    descriptor = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(descriptor, 1)
+    os.dup2(descriptor, 2)
+    os.close(descriptor)

@@ -107,6 +107,11 @@ class KernelPool:
 
     # -- public API -----------------------------------------------------------------------
 
+    @property
+    def closed(self) -> bool:
+        """True once ``close`` was called: no kernel starts any more."""
+        return self._closed
+
     def fill(self, config: LaunchConfig, count: int) -> None:
         """Have at least ``count`` kernels for ``config`` ready or starting (start the rest)."""
         with self._lock:

@@ -27,7 +27,7 @@ from .kernel_pool import (
     LaunchConfig,
     wait_for_iopub,
 )
-from .stepio import STORE_ENV, read_outputs
+from .stepio import OUTPUTS_FILE, STORE_ENV, read_outputs
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -62,6 +62,7 @@ class PapermillEngine:
         self.workers = max(1, workers)
         self.kernel_name = kernel_name
         self.warm_kernels = warm_kernels
+        self._owns_pool = pool is None
         self._pool = pool or KernelPool()
         self._lock = threading.Lock()
         self._expected = 0
@@ -82,6 +83,8 @@ class PapermillEngine:
         with self._lock:
             self._expected = max(0, jobs_expected)
             self._taken = 0
+            if self._pool.closed and self._owns_pool:  # a new run after close()
+                self._pool = KernelPool()
         start_papermill_import()
         if self.warm_kernels and pipeline_dir is not None and store_root is not None:
             config = self._config(Path(pipeline_dir), Path(store_root))
@@ -104,7 +107,10 @@ class PapermillEngine:
         return outcome
 
     def close(self) -> None:
-        """Stop every kernel, including those of steps still running."""
+        """Stop every kernel, including those of steps still running (they fail).
+
+        A step started after ``close`` fails too, until ``prepare`` starts a new run.
+        """
         self._pool.close()
 
     def _config(self, pipeline_dir: Path, store_root: Path) -> LaunchConfig:
@@ -129,6 +135,8 @@ class PapermillEngine:
         work_dir = Path(job.work_dir).resolve()
         report.parent.mkdir(parents=True, exist_ok=True)
         work_dir.mkdir(parents=True, exist_ok=True)
+        report.unlink(missing_ok=True)  # nothing of an earlier run may pass for this one's
+        (work_dir / OUTPUTS_FILE).unlink(missing_ok=True)
         parameters = {
             **job.params,
             "input_paths": dict(job.input_paths),

@@ -218,8 +218,16 @@ class _Run:
         with self._engine_lock:
             if self._engine is None:
                 self._engine = get_engine(self.options.engine, self.workers)
-                self._engine.prepare(len(self.considered))
+                self._engine.prepare(
+                    self._steps_left(),
+                    pipeline_dir=self.file.folder.resolve(),
+                    store_root=Path(self.store.root).resolve(),
+                )
             return self._engine
+
+    def _steps_left(self) -> int:
+        """Steps that may still have to run (not yet cached, ran or failed)."""
+        return sum(1 for name in self.considered if self.results[name].status == "not_run")
 
     def _progress(self, event: str, *args: Any) -> None:
         if self.options.progress is not None:

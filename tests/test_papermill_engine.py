@@ -8,6 +8,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pipeline]:
 
 
 @pytest.fixture
-def engine(kernel_name: str) -> PapermillEngine:
+def engine(kernel_name: str) -> Iterator[PapermillEngine]:
     created = PapermillEngine(2, kernel_name=kernel_name)
     yield created
     created.close()
@@ -241,6 +242,11 @@ def test_close_stops_every_kernel_it_started(
     )
     assert not failed.ok
     assert kernel_children() - before  # warm kernels wait for the steps still expected
+    engine.close()
+    assert kernel_children() - before == set()
+    assert engine.run(make_job(pipeline, tmp_path, "load")).error == "the kernel pool is closed"
+    engine.prepare(1, pipeline_dir=pipeline[0], store_root=tmp_path / "store")  # a new run
+    assert engine.run(make_job(pipeline, tmp_path, "load")).ok
     engine.close()
     assert kernel_children() - before == set()
 
