@@ -24,10 +24,11 @@ def run_dag(
     running: dict[Future[bool], str] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="mlops-step") as pool:
         while pending or running:
-            for name in _skippable(pending, outcome):
-                del pending[name]
-                outcome[name] = False
-                on_skipped(name)
+            while skippable := _skippable(pending, outcome):
+                for name in skippable:
+                    del pending[name]
+                    outcome[name] = False
+                    on_skipped(name)
             for name in [n for n, ups in pending.items() if all(outcome.get(u) for u in ups)]:
                 del pending[name]
                 running[pool.submit(task, name)] = name

@@ -13,7 +13,7 @@ from .cache import StepCache
 from .gitinfo import git_commit
 from .pipeline_file import PipelineFile
 from .run_result import RunResult, StepResult
-from .tracking import RunRecorder, resolve_tracking_uri
+from .tracking import RunRecorder, make_client, resolve_tracking_uri
 
 
 def record_run(
@@ -24,7 +24,7 @@ def record_run(
     tracking_uri: str | None,
 ) -> None:
     """Write the parent run, one nested run per step and the model version; fill in run ids."""
-    uri = resolve_tracking_uri(tracking_uri, project_root(pipeline_file))
+    uri = open_tracking_store(tracking_uri, pipeline_file)
     recorder = RunRecorder(
         uri,
         pipeline_file,
@@ -45,6 +45,13 @@ def record_run(
                 result.model_version = register_model(uri, pipeline_file, step, model_var, store)
     finally:
         recorder.finish(result)
+
+
+def open_tracking_store(tracking_uri: str | None, pipeline_file: PipelineFile) -> str:
+    """Resolve the tracking URI and open its store once (MLflow caches it per URI)."""
+    uri = resolve_tracking_uri(tracking_uri, project_root(pipeline_file))
+    make_client(uri)
+    return uri
 
 
 def project_root(pipeline_file: PipelineFile) -> Any:

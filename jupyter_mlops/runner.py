@@ -6,6 +6,7 @@ steps cached) only reads pipeline.yaml, hashes code and checks the store.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -217,6 +218,8 @@ class _Run:
     def _get_engine(self) -> Engine:
         with self._engine_lock:
             if self._engine is None:
+                if self.options.track:
+                    warm_up_tracking(self.options.tracking_uri, self.file)
                 self._engine = get_engine(self.options.engine, self.workers)
                 self._engine.prepare(
                     self._steps_left(),
@@ -285,3 +288,18 @@ def metrics_values(value: Any, step: Step) -> dict[str, float]:
                 name=step.metrics,
             ) from None
     return metrics
+
+
+def warm_up_tracking(tracking_uri: str | None, pipeline_file: PipelineFile) -> threading.Thread:
+    """Import mlflow and open the tracking store (~2 s together) in a daemon thread while the
+    steps run; MLflow caches the store, so recording afterwards starts warm."""
+
+    def warm_up() -> None:
+        from .recording import open_tracking_store
+
+        with contextlib.suppress(Exception):  # a real problem is reported when recording
+            open_tracking_store(tracking_uri, pipeline_file)
+
+    thread = threading.Thread(target=warm_up, name="mlops-tracking-warm-up", daemon=True)
+    thread.start()
+    return thread
