@@ -34,7 +34,7 @@ class PipelineFile:
     tool_version: str
     pipeline: Pipeline
     modules: dict[str, str] = field(default_factory=dict)  # step -> dotted module name
-    notebooks: dict[str, Path] = field(default_factory=dict)  # step -> step notebook path
+    notebooks: dict[str, Path] = field(default_factory=dict)  # step -> notebook (folder-joined)
 
     @property
     def path(self) -> Path:

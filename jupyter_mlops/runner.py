@@ -178,7 +178,7 @@ class _Run:
             step=step.name,
             cell=step.cell,
             module=self.file.modules[step.name],
-            notebook=(self.file.folder / self.file.notebooks[step.name]).resolve(),
+            notebook=self.file.notebooks[step.name].resolve(),
             params=result.params,
             input_paths={v: str(self.store.path_of(r.hash)) for v, r in result.inputs.items()},
             outputs=list(step.outputs),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import logging
 import os
 import re
 import threading
@@ -102,6 +103,9 @@ def default_artifact_location(
 def make_client(tracking_uri: str) -> MlflowClient:
     """A client bound to ``tracking_uri`` (registry: ``$MLFLOW_REGISTRY_URI``, else the same)."""
     import mlflow
+
+    for noisy in ("mlflow", "alembic"):  # store creation/migration INFO lines are not ours
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     registry_uri = os.environ.get(REGISTRY_URI_ENV, "").strip() or tracking_uri
     return mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)

@@ -23,11 +23,13 @@ def copy_example(name: str, tmp_path: Path) -> Path:
 
 
 def mlops_run(target: Path, *args: str) -> dict[str, Any]:
+    """``jupyter mlops run`` from the target's folder with a relative path, as users type it."""
     done = subprocess.run(
-        [sys.executable, "-m", "jupyter_mlops.cli", "run", str(target), "--json", *args],
+        [sys.executable, "-m", "jupyter_mlops.cli", "run", target.name, "--json", *args],
         capture_output=True,
         text=True,
         timeout=600,
+        cwd=target.parent,
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
