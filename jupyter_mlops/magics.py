@@ -15,6 +15,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from . import dag
 from .errors import StepDeclarationError, StepFailed
+from .notebook_tracking import NotebookTracker
 from .session import StepSession, step_io, steps_table_html, steps_table_text
 from .stepline import parse_step_line
 
@@ -43,10 +44,12 @@ class MlopsMagics(Magics):
     def __init__(self, shell: InteractiveShell | None = None) -> None:
         super().__init__(shell)
         self.session = StepSession()
-        # Subcommands of %mlops: name -> (handler, one-line help). Add "track", "panel" here.
+        self.tracker = NotebookTracker(shell)
+        # Subcommands of %mlops: name -> (handler, one-line help). Add "panel" here.
         self.subcommands: dict[str, tuple[Callable[[str], None], str]] = {
             "steps": (self._show_steps, "list the steps run in this session"),
             "dag": (self._show_dag, "show how those steps depend on each other"),
+            "track": (self._track, "MLflow tracking of this session: on | off | status"),
         }
 
     @cell_magic
@@ -71,11 +74,13 @@ class MlopsMagics(Magics):
             reads, writes = step_io(options, cell)
         except SyntaxError:
             reads, writes = [], []  # run_cell reports it exactly like a plain cell
+        self.tracker.before_step()
         start = time.perf_counter()
         result = shell.run_cell(_with_magic_line(line, cell), store_history=False)
         duration = time.perf_counter() - start
         error = result.error_before_exec or result.error_in_exec
-        self.session.record(options, cell, reads, writes, duration, shell.user_ns, error)
+        record = self.session.record(options, cell, reads, writes, duration, shell.user_ns, error)
+        self.tracker.after_step(record, shell.user_ns)
         if result.success:
             return
         failure = StepCellFailed(
@@ -88,7 +93,7 @@ class MlopsMagics(Magics):
 
     @line_magic
     def mlops(self, line: str) -> None:
-        """Inspect the steps of this session: %mlops steps | dag."""
+        """Inspect the steps of this session: %mlops steps | dag | track [on|off]."""
         command, _, rest = line.strip().partition(" ")
         if not command:
             print(self.usage())
@@ -120,6 +125,13 @@ class MlopsMagics(Magics):
             print("No steps run in this session yet (mark a cell with %%mlstep NAME and run it).")
             return
         _display({"text/plain": dag.render_text(graph), "image/svg+xml": dag.render_svg(graph)})
+
+    def _track(self, args: str) -> None:
+        if args in ("on", "off"):
+            self.tracker.set_enabled(args == "on", f"turned {args} with %mlops track {args}")
+        elif args:
+            raise UsageError(f"usage: %mlops track [on|off] (got '{args}')")
+        print(self.tracker.status())
 
     @staticmethod
     def _no_args(command: str, args: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,10 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = ["mlflow_fixtures"]  # a real MLflow SQLite store per test (tracking_uri)
+
+# Notebooks run headless (papermill, nbval) record themselves in MLflow by default; tests that
+# check that recording turn it on explicitly, every other test keeps its runs out of MLflow.
+os.environ.setdefault("JUPYTER_MLOPS_TRACKING", "0")
 
 REPO = Path(__file__).resolve().parents[1]
 KERNEL_NAME = "python3"
