@@ -291,11 +291,50 @@ class SkopsSerializer:
         local = [name for name in sio.get_untrusted_types(file=path) if _is_local_name(name)]
         if local:
             raise ValueError(f"refers to {', '.join(local)}, defined in the notebook")
+        _canonical_skops(path)
 
     def load(self, path: StrPath) -> Any:
         import skops.io as sio
 
         return sio.load(path, trusted=sio.get_untrusted_types(file=path))
+
+
+def _canonical_skops(path: StrPath) -> None:
+    """Rewrite a skops file so equal models give equal bytes (equal content hashes).
+
+    skops names objects by ``id()`` (the ``__id__`` fields and the ``<id>.npy`` array files)
+    and zips them with the current time; renumber ids in document order, fix timestamps.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        files = {info.filename: source.read(info) for info in source.infolist()}
+    renumbered: dict[str, str] = {}
+
+    def new_id(old: object) -> str:
+        return renumbered.setdefault(str(old), str(len(renumbered) + 1))
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {key: walk(value) for key, value in node.items()}
+            if "__id__" in node:
+                out["__id__"] = int(new_id(node["__id__"]))
+            if isinstance(node.get("file"), str) and node["file"].endswith(".npy"):
+                out["file"] = new_id(node["file"][: -len(".npy")]) + ".npy"
+            return out
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    schema = walk(json.loads(files.pop("schema.json")))
+    renamed = {
+        (new_id(name[: -len(".npy")]) + ".npy" if name.endswith(".npy") else name): data
+        for name, data in files.items()
+    }
+    renamed["schema.json"] = json.dumps(schema, indent=2).encode()
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for name in sorted(renamed):
+            target.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), renamed[name])
 
 
 class JoblibSerializer:

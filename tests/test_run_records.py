@@ -107,17 +107,30 @@ def test_run_records_runs_metrics_and_a_loadable_model(
 def test_extracted_pipeline_reproduces_the_notebook_exactly(
     name: str, params: dict[str, Any], tmp_path: Path, kernel_name: str
 ) -> None:
+    """Both engines give the notebook's own metrics, and byte-identical artifacts."""
+    from jupyter_mlops.runner import RunOptions, run_pipeline
+
     notebook = copy_example(name, tmp_path)
     expected = notebook_metrics(notebook, kernel_name, params)
     cli_params = [arg for key, value in params.items() for arg in ("-p", f"{key}={value!r}")]
+    mlops_run(notebook, "--engine", "inprocess", "--no-track", *cli_params)  # extracts
+    folder = notebook.parent / "pipelines" / name
+    hashes = {}
     for engine in ("inprocess", "papermill"):
-        summary = mlops_run(notebook, "--engine", engine, "--no-track", "--force", *cli_params)
+        options = RunOptions(engine=engine, track=False, force=True, params=params)
+        result = run_pipeline(folder, options)
+        assert result.status == "succeeded", engine
+        hashes[engine] = {
+            (step.name, var): ref.hash
+            for step in result.steps.values()
+            for var, ref in step.outputs.items()
+        }
         if name == "classification":
-            assert summary["metrics"] == expected["metrics"], engine
+            assert result.metrics == expected["metrics"], engine
         else:
-            merged = {
+            assert result.metrics == {
                 f"{var}.{key}": value
                 for var in ("ridge_metrics", "forest_metrics")
                 for key, value in expected[var].items()
-            }
-            assert summary["metrics"] == merged, engine
+            }, engine
+    assert hashes["inprocess"] == hashes["papermill"]

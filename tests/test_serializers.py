@@ -347,3 +347,23 @@ def test_entry_point_serializer_is_loaded_and_tried_first(tmp_path: Path) -> Non
 def test_entry_points_are_forgotten_after_reload() -> None:
     with pytest.raises(ArtifactError):
         serializers.get_serializer("upper")
+
+
+def test_equal_estimators_store_as_equal_bytes(tmp_path) -> None:
+    """skops names objects by id() and stamps zip times: both are normalized, so a model
+    retrained identically has the same content hash and downstream steps stay cached."""
+    import time
+
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import RandomForestClassifier
+
+    from jupyter_mlops.artifacts import ArtifactStore
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    store = ArtifactStore(tmp_path / "store")
+    first = store.put("model", RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y))
+    time.sleep(2.1)  # zip timestamps have a 2-second resolution
+    second = store.put("model", RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y))
+    assert first.serializer == "skops"
+    assert first.hash == second.hash
+    assert (store.get(first).predict(X) == store.get(second).predict(X)).all()
