@@ -51,6 +51,10 @@ class Step:
             "params": list(self.params),
         }
 
+    def arguments(self) -> list[str]:
+        """The step function's parameters: inputs sorted, then pipeline params sorted."""
+        return sorted(self.inputs) + [p for p in sorted(self.params) if p not in self.inputs]
+
     def upstream(self) -> list[str]:
         """The steps this one depends on, sorted."""
         return sorted(set(self.inputs.values()))

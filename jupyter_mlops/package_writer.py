@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from . import codegen
+from . import codegen, step_notebook
 from .errors import PipelineError
 from .model import Pipeline
 from .pipeline_file import PIPELINE_FILE, pipeline_yaml
@@ -104,10 +104,10 @@ def _with_cells_of(original: str, formatted: str) -> str:
     nb = json.loads(original)
     for cell, new in zip(nb["cells"], json.loads(formatted)["cells"], strict=True):
         source = new["source"]
-        cell["source"] = codegen.source_lines(
+        cell["source"] = step_notebook.source_lines(
             source if isinstance(source, str) else "".join(source)
         )
-    return codegen.notebook_text(nb)
+    return step_notebook.notebook_text(nb)
 
 
 def write_if_changed(path: Path, text: str) -> bool:
@@ -162,7 +162,7 @@ def is_generated(path: Path) -> bool:
     if path.suffix == ".ipynb":
         try:
             meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
-            return meta.get(codegen.NOTEBOOK_KEY, {}).get("generated") is True
+            return meta.get(step_notebook.NOTEBOOK_KEY, {}).get("generated") is True
         except (OSError, ValueError, AttributeError):
             return False
     return _has_mark(path)

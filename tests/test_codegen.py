@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from ruff.__main__ import find_ruff_bin
 
-from jupyter_mlops.codegen import package_name, step_module, step_notebook
+from jupyter_mlops.codegen import package_name, step_module
 from jupyter_mlops.errors import PipelineError, StepDeclarationError
 from jupyter_mlops.model import Pipeline, SetupName, Step
 from jupyter_mlops.package_writer import write_package
+from jupyter_mlops.step_notebook import step_notebook
 
 SETUP = '''import math
 from statistics import mean, median
@@ -283,7 +284,10 @@ def test_step_notebooks_run_in_order(
 def test_step_named_like_its_output_is_called_through_an_alias(tmp_path: Path) -> None:
     pipeline = make_pipeline(tmp_path)
     step = Step(name="model", cell=3, code="model = 1\n", outputs=["model"])
-    sources = ["".join(c["source"]) for c in json.loads(step_notebook(pipeline, step))["cells"]]
+    sources = [
+        "".join(c["source"])
+        for c in json.loads(step_notebook(pipeline, step, package_name(pipeline.name)))["cells"]
+    ]
     assert "from demo_pipeline.model import model as run_step" in sources[1]
     assert "model = run_step()" in sources
 
