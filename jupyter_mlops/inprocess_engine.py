@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .engines import StepJob, StepOutcome, Stopwatch, user_traceback
+from .errors import MlopsError
 
 
 class InProcessEngine:
@@ -53,6 +54,8 @@ class InProcessEngine:
             outcome = future.result()
         except BrokenProcessPool:
             outcome = StepOutcome(error="the worker process running the step died (killed?)")
+        except Exception as error:  # e.g. a result that cannot be sent back
+            outcome = StepOutcome(error=f"{type(error).__name__}: {error}")
         outcome.seconds = watch.seconds()
         return outcome
 
@@ -74,15 +77,21 @@ def execute_step_function(job: StepJob) -> StepOutcome:
     function = getattr(module, job.step)
     user_files = {str(Path(module.__file__ or "").resolve())}
     user_files.add(str(Path(module.__file__ or "").with_name("common.py").resolve()))
-    arguments: dict[str, Any] = {var: load_input(path) for var, path in job.input_paths.items()}
+    try:
+        arguments = {var: load_input(path) for var, path in job.input_paths.items()}
+    except MlopsError as error:
+        return StepOutcome(error=str(error))
     arguments.update(job.params)
     try:
         returned = function(**arguments)
-    except Exception as error:
+    except BaseException as error:  # the user's code: report whatever it raised
         return StepOutcome(
             error=f"{type(error).__name__}: {error}", traceback=user_traceback(error, user_files)
         )
-    save_outputs(str(job.work_dir), returned_outputs(returned, job.outputs))
+    try:
+        save_outputs(str(job.work_dir), returned_outputs(returned, job.outputs))
+    except (MlopsError, ValueError, TypeError) as error:
+        return StepOutcome(error=str(error))
     return StepOutcome(outputs=read_outputs(str(job.work_dir)))
 
 
@@ -92,6 +101,11 @@ def returned_outputs(returned: Any, names: list[str]) -> dict[str, Any]:
         return {}
     if len(names) == 1:
         return {names[0]: returned}
+    if not isinstance(returned, tuple) or len(returned) != len(names):
+        raise ValueError(
+            f"the step function must return a tuple of {len(names)} values "
+            f"({', '.join(names)}), got {type(returned).__name__}"
+        )
     return dict(zip(names, returned, strict=True))
 
 

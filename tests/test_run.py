@@ -233,3 +233,17 @@ def test_progress_lines_in_plain_mode(tmp_path: Path, workers: int) -> None:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert any(line.startswith("✓ load") and "done in" in line for line in lines)
     assert lines[-1].startswith("succeeded: 4 ran")
+
+
+@pytest.mark.parametrize("engine", ["inprocess", "papermill"])
+def test_unserializable_output_fails_the_step_naming_variable_and_type(
+    tmp_path: Path, engine: str, kernel_name: str
+) -> None:
+    cells = [*CELLS[:3], "%%mlstep left\nleft_total = (n for n in numbers)", RIGHT, REPORT]
+    folder = extract(tmp_path, cells)
+    result = run_pipeline(folder, RunOptions(engine=engine, track=False))
+    left = result.steps["left"]
+    assert left.status == "failed"
+    assert "cannot store 'left_total' of type generator" in (left.error or "")
+    assert result.steps["report"].status == "not_run"
+    assert result.steps["right"].status == "ran"
