@@ -18,7 +18,7 @@ from pathlib import Path
 from . import codegen, step_notebook
 from .errors import PipelineError
 from .model import Pipeline
-from .pipeline_file import PIPELINE_FILE, pipeline_yaml
+from .pipeline_file import PIPELINE_FILE, pipeline_yaml, read_settings
 
 
 def write_package(pipeline: Pipeline, out_dir: str | Path) -> list[Path]:
@@ -31,7 +31,8 @@ def write_package(pipeline: Pipeline, out_dir: str | Path) -> list[Path]:
         out / rel for rel, text in sorted(files.items()) if write_if_changed(out / rel, text)
     ]
     changed += remove_stale(out, set(files))
-    if write_if_changed(out / PIPELINE_FILE, pipeline_yaml(pipeline, source)):
+    settings = read_settings(out / PIPELINE_FILE)
+    if write_if_changed(out / PIPELINE_FILE, pipeline_yaml(pipeline, source, settings)):
         changed.append(out / PIPELINE_FILE)
     return sorted(changed)
 

@@ -152,3 +152,25 @@ def test_bad_field_is_named(tmp_path: Path, change: str, field: str, problem: st
     assert info.value.path == str(file)
     message = str(info.value)
     assert message.startswith(f"{file}: field '{field}' ") and problem in message
+
+
+def test_user_settings_survive_re_extraction(tmp_path: Path) -> None:
+    """drift/gates sections are the user's: re-extraction keeps them, reading returns them."""
+    from nbfactory import write_notebook
+
+    from jupyter_mlops.package_writer import write_package
+    from jupyter_mlops.pipeline_file import read_pipeline_file
+    from jupyter_mlops.scan import scan_notebook
+
+    notebook = write_notebook(tmp_path / "nb.ipynb", ["%%mlstep a\nx = 1"])
+    out = tmp_path / "pipe"
+    write_package(scan_notebook(notebook), out)
+    yaml_file = out / "pipeline.yaml"
+    yaml_file.write_text(
+        yaml_file.read_text() + "drift: fail\ngates:\n  accuracy: {min: 0.9}\n", encoding="utf-8"
+    )
+    write_notebook(notebook, ["%%mlstep a\nx = 2"])
+    write_package(scan_notebook(notebook), out)
+    settings = read_pipeline_file(out).settings
+    assert settings == {"drift": "fail", "gates": {"accuracy": {"min": 0.9}}}
+    assert "# Your settings: kept as they are" in yaml_file.read_text()
