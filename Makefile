@@ -62,8 +62,32 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: lint $(KERNELSPEC) ## Lint, then pytest (extra arguments: PYTEST_ARGS='-k show -x')
+test: lint $(KERNELSPEC) ui-test ## Lint, end-to-end UI tests, then pytest (extra arguments: PYTEST_ARGS='-k show -x')
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+# End-to-end tests of the JupyterLab panel (ui-tests/: Playwright + galata) in Debian's
+# Chromium, never a downloaded browser. CI runs as root with no stdin: apt-get needs no prompt.
+CHROMIUM ?= /usr/bin/chromium
+UI_DEPS = ui-tests/node_modules/.package-lock.json
+UI_TEST_ARGS ?=
+SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: ui-test
+
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium
+
+$(UI_DEPS): ui-tests/package.json ui-tests/package-lock.json
+	cd ui-tests && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@
+
+ui-test: $(KERNELSPEC) $(CHROMIUM) $(UI_DEPS) ## End-to-end tests of the panel: JupyterLab in headless Chromium (UI_TEST_ARGS='-g Models')
+	@$(VENV)/bin/jupyter labextension list 2>&1 | grep -q 'jupyter-mlops.*enabled.*OK' || { \
+		echo "the jupyter-mlops labextension is not installed in $(VENV): run make venv"; exit 1; }
+	cd ui-tests && JUPYTER=$(abspath $(VENV))/bin/jupyter CHROMIUM=$(CHROMIUM) \
+		npx playwright test $(UI_TEST_ARGS) || { \
+		echo "--- last lines of ui-tests/jupyter-server.log:"; tail -n 60 ui-tests/jupyter-server.log; exit 1; }
 
 bench: $(KERNELSPEC) ## Run the benchmarks (benchmarks/run_all.py)
 	@if [ -f benchmarks/run_all.py ]; then \

@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     extract.set_defaults(command=extract_command)
     add_run_parser(commands)
+    add_promote_parser(commands)
+    add_schema_parser(commands)
+    from .cli_quality import add_quality_parsers
+
+    add_quality_parsers(commands)
     return parser
 
 
@@ -126,6 +131,18 @@ def add_run_parser(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--no-track", action="store_true", help="do not record the run in MLflow")
     run.add_argument(
         "--json", action="store_true", help="print a JSON summary on stdout (progress on stderr)"
+    )
+    run.add_argument(
+        "--fail-on-rejected",
+        action="store_true",
+        help="exit 1 when the gates reject the new model (default: a rejection is reported, "
+        "the model gets no alias, and the exit code stays 0)",
+    )
+    run.add_argument(
+        "--progress-events",
+        action="store_true",
+        help='progress as one JSON line per step state change on stderr: {"step": NAME, '
+        '"state": waiting|running|ran|cached|failed|not_run, "seconds": S}',
     )
     run.set_defaults(command=run_command)
 
@@ -186,6 +203,7 @@ def run_command(args: argparse.Namespace) -> int:
     from .runner import RunOptions, run_pipeline
 
     folder = resolve_run_target(Path(args.target))
+    check_gates(folder)
     options = RunOptions(
         params=parse_assignments(args.param),
         force=args.force,
@@ -196,9 +214,102 @@ def run_command(args: argparse.Namespace) -> int:
         tracking_uri=args.tracking_uri,
         track=not args.no_track,
     )
-    result = run_pipeline(folder, options, show_progress=True)
+    if args.progress_events:
+        from .pipeline_file import read_pipeline
+        from .progress import ProgressEvents
+
+        with ProgressEvents([s.name for s in read_pipeline(folder).steps]) as events:
+            options.progress = events
+            result = run_pipeline(folder, options)
+    else:
+        result = run_pipeline(folder, options, show_progress=True)
     print_run_report(result, as_json=args.json)
+    from .cli_quality import capture_fixtures_after_run
+
+    capture_fixtures_after_run(folder, result)
+    if args.fail_on_rejected and result.gates is not None and not result.gates.validated:
+        return 1
     return 0 if result.status == "succeeded" else 1
+
+
+def check_gates(folder: Path) -> None:
+    """Stop on a malformed ``gates:`` section before any step runs."""
+    from .gates import read_gates
+    from .pipeline_file import read_pipeline_file
+
+    read_gates(read_pipeline_file(folder))
+
+
+def add_promote_parser(commands: argparse._SubParsersAction) -> None:
+    """The ``promote`` subcommand's arguments."""
+    promote = commands.add_parser(
+        "promote",
+        help="point a registry alias (champion) at a model version",
+        description="Move alias ALIAS (default champion) of the registered model of TARGET "
+        "(a pipeline folder, its notebook, or a registered model name) to version N (default: "
+        "the current challenger). A version the gates rejected is refused (exit 1) unless "
+        "--force.",
+    )
+    promote.add_argument("target", help="a pipeline folder, its notebook, or a model name")
+    promote.add_argument("--version", help="the version to promote (default: the challenger)")
+    promote.add_argument(
+        "--alias", default="champion", help="the alias to move (default: champion)"
+    )
+    promote.add_argument(
+        "--force", action="store_true", help="promote even a version the gates rejected"
+    )
+    promote.add_argument(
+        "--tracking-uri",
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, "
+        "else sqlite:///<project>/mlflow.db)",
+    )
+    promote.set_defaults(command=promote_command)
+
+
+def promote_command(args: argparse.Namespace) -> int:
+    """``jupyter mlops promote``."""
+    from .promotion import promote, resolve_model
+
+    name, uri = resolve_model(args.target, args.tracking_uri)
+    done = promote(uri, name, version=args.version, alias=args.alias, force=args.force)
+    print(done.describe())
+    return 0
+
+
+def add_schema_parser(commands: argparse._SubParsersAction) -> None:
+    """The ``schema`` subcommand's arguments."""
+    schema = commands.add_parser(
+        "schema",
+        help="write data schemas inferred from the latest artifacts of a pipeline",
+        description="Infer a pandera schema (schemas/<step>.<name>.yaml) and drift reference "
+        "statistics (schemas/<step>.<name>.stats.json) for every DataFrame/Series output of "
+        "PIPELINE from the latest successful artifacts of each step. Existing schemas are "
+        "kept unless --refresh. Refused when the pipeline has not run yet.",
+    )
+    schema.add_argument("pipeline", help="an extracted pipeline folder")
+    schema.add_argument(
+        "--refresh", action="store_true", help="re-infer and overwrite existing schemas"
+    )
+    schema.set_defaults(command=schema_command)
+
+
+def schema_command(args: argparse.Namespace) -> int:
+    """``jupyter mlops schema``."""
+    from .pipeline_file import read_pipeline_file
+    from .schemas import schemas_from_cache
+
+    pipeline_file = read_pipeline_file(args.pipeline)
+    steps = [step.name for step in pipeline_file.pipeline.steps]
+    done = schemas_from_cache(pipeline_file.folder, steps, refresh=args.refresh)
+    for path in done.written:
+        print(f"wrote {path}")
+    for path in done.kept:
+        print(f"kept {path} (exists; --refresh re-infers it)")
+    for warning in done.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if not done.written and not done.kept and not done.warnings:
+        print("no DataFrame or Series outputs: no schema to write")
+    return 0
 
 
 def resolve_run_target(target: Path) -> Path:

@@ -14,7 +14,12 @@ import sys
 from . import ipython_syntax
 from .analysis import import_bindings, scope_bindings
 from .errors import StepDeclarationError
-from .generated_tests import conftest_module, step_test_module
+from .generated_tests import (
+    WHOLE_PIPELINE_TEST,
+    conftest_module,
+    step_test_module,
+    whole_pipeline_test_module,
+)
 from .model import Pipeline, Step
 from .step_notebook import literal, step_notebook
 
@@ -43,11 +48,18 @@ def generate_files(pipeline: Pipeline, source: str) -> dict[str, str]:
         f"{package}/__init__.py": init_module(pipeline, source),
         f"{package}/common.py": common_module(pipeline, source),
         "tests/conftest.py": conftest_module(header(source)),
+        WHOLE_PIPELINE_TEST: whole_pipeline_test_module(header(source)),
     }
     for step in pipeline.steps:
         if step.name.startswith("__"):
             raise StepDeclarationError(
                 f"step name '{step.name}' would clash with Python's special module names",
+                step=step.name,
+                cell=step.cell,
+            )
+        if f"tests/test_{step.name}.py" == WHOLE_PIPELINE_TEST:
+            raise StepDeclarationError(
+                f"step name '{step.name}' would clash with the generated {WHOLE_PIPELINE_TEST}",
                 step=step.name,
                 cell=step.cell,
             )

@@ -96,3 +96,40 @@ class TrackingError(MlopsError):
     """MLflow cannot be reached or refuses a record (bad URI, deleted experiment, ...)."""
 
     exit_code = 1
+
+
+class GateConfigError(PipelineError):
+    """The ``gates:`` section of pipeline.yaml is malformed (names the field)."""
+
+
+class PromotionError(MlopsError):
+    """A promotion cannot be done: unknown model, version or alias (bad input)."""
+
+
+class PromotionRefused(MlopsError):
+    """A promotion was refused because the version's gate outcome is ``rejected``."""
+
+    exit_code = 1
+
+
+class RunCancelled(MlopsError):
+    """A run was cancelled (panel Cancel button): no new step started after the request."""
+
+    exit_code = 1
+
+
+class FixtureError(MlopsError):
+    """Test fixtures cannot be captured or read: no run yet, bad manifest, unreadable file."""
+
+
+class CiWorkflowError(MlopsError):
+    """``jupyter mlops ci init`` cannot write the workflow: nothing to test, file exists."""
+
+
+class DriftConfigError(PipelineError):
+    """The ``drift:`` section of pipeline.yaml is malformed (names the field)."""
+
+
+class DataSchemaError(MlopsError):
+    """A data schema or its reference statistics cannot be read, inferred or written, or
+    there is no run whose artifacts a schema could be inferred from."""

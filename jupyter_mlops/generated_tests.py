@@ -19,8 +19,13 @@ def conftest_module(header: str) -> str:
 
 
 def step_test_module(step: Step, header: str) -> str:
-    """``tests/test_<step>.py``: the step function is plain and matches pipeline.yaml."""
-    doc = f"Checks of step {step.name}: a plain function whose signature matches pipeline.yaml."
+    """``tests/test_<step>.py``: the step function is plain and matches pipeline.yaml; run on
+    the captured fixtures, its outputs have the recorded types, are finite, fit their schemas
+    (and a ``--model`` beats a dummy baseline)."""
+    doc = (
+        f"Checks of step {step.name}: a plain function whose signature matches pipeline.yaml, "
+        "and what it computes from the captured fixtures (tests/fixtures)."
+    )
     return (
         header
         + _docstring(doc)
@@ -29,7 +34,10 @@ import importlib
 import inspect
 from pathlib import Path
 
+import pytest
 import yaml
+
+from jupyter_mlops import pipeline_testing
 
 PIPELINE_YAML = Path(__file__).resolve().parent.parent / "pipeline.yaml"
 
@@ -58,6 +66,64 @@ def test_{step.name}_signature_matches_pipeline_yaml():
     assert [p.name for p in parameters] == expected
     assert all(p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters)
     assert all(p.default is p.empty for p in parameters)
+
+
+# Step {step.name} called once on its fixtures; skips when none were captured yet.
+@pytest.fixture(scope="module")
+def on_fixtures():
+    return pipeline_testing.run_step_on_fixtures(PIPELINE_YAML.parent, {step.name!r})
+
+
+def test_{step.name}_outputs_have_recorded_types(on_fixtures):
+    pipeline_testing.check_output_types(on_fixtures)
+
+
+def test_{step.name}_numeric_outputs_are_finite(on_fixtures):
+    pipeline_testing.check_finite(on_fixtures)
+
+
+def test_{step.name}_outputs_satisfy_schemas(on_fixtures):
+    pipeline_testing.check_schemas(on_fixtures)
+"""
+        + (_model_test(step) if step.model else "")
+    )
+
+
+def _model_test(step: Step) -> str:
+    return f"""
+
+def test_{step.name}_model_beats_dummy_baseline(on_fixtures):
+    pipeline_testing.check_beats_dummy(on_fixtures)
+"""
+
+
+WHOLE_PIPELINE_TEST = "tests/test_whole_pipeline.py"
+"""The integration test's file; a step named ``whole_pipeline`` would clash with it."""
+
+
+def whole_pipeline_test_module(header: str) -> str:
+    """``tests/test_whole_pipeline.py``: the pipeline runs end to end on the fixtures."""
+    doc = (
+        "The whole pipeline on the captured fixtures: its first steps take their fixtures, "
+        "every other step runs, with the in-process engine (step functions) and with "
+        "papermill (the step notebooks, executed as nbval would, with fixture inputs)."
+    )
+    return (
+        header
+        + _docstring(doc)
+        + """
+from pathlib import Path
+
+import pytest
+
+from jupyter_mlops import pipeline_testing
+
+PIPELINE_DIR = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("engine", ["inprocess", "papermill"])
+def test_pipeline_runs_on_fixtures(engine, tmp_path):
+    pipeline_testing.run_pipeline_on_fixtures(PIPELINE_DIR, tmp_path, engine)
 """
     )
 

@@ -50,7 +50,9 @@ class MlopsMagics(Magics):
             "steps": (self._show_steps, "list the steps run in this session"),
             "dag": (self._show_dag, "show how those steps depend on each other"),
             "track": (self._track, "MLflow tracking of this session: on | off | status"),
+            "panel": (self._panel, "widgets: steps, DAG, extract, run, models [NOTEBOOK]"),
         }
+        self.panel: object = None  # the latest %mlops panel (a widgets.Panel), for scripts
 
     @cell_magic
     def mlstep(self, line: str, cell: str) -> None:
@@ -93,7 +95,7 @@ class MlopsMagics(Magics):
 
     @line_magic
     def mlops(self, line: str) -> None:
-        """Inspect the steps of this session: %mlops steps | dag | track [on|off]."""
+        """Inspect the steps of this session: %mlops steps | dag | track [on|off] | panel."""
         command, _, rest = line.strip().partition(" ")
         if not command:
             print(self.usage())
@@ -132,6 +134,18 @@ class MlopsMagics(Magics):
         elif args:
             raise UsageError(f"usage: %mlops track [on|off] (got '{args}')")
         print(self.tracker.status())
+
+    def _panel(self, args: str) -> None:
+        from .errors import MlopsError
+        from .widgets import open_panel
+
+        try:
+            self.panel = panel = open_panel(self.shell, self.session, args)
+        except MlopsError as exc:
+            raise UsageError(str(exc)) from None
+        from IPython.display import display
+
+        display(panel.widget)
 
     @staticmethod
     def _no_args(command: str, args: str) -> None:

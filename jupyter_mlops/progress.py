@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
-from typing import TextIO
+from typing import Protocol, TextIO
 
 _SYMBOLS = {
     "waiting": "·",
@@ -15,6 +16,14 @@ _SYMBOLS = {
     "failed": "✗",
     "not_run": "-",
 }
+
+
+class StepProgress(Protocol):
+    """What the runner reports step state changes to (:class:`Progress`, :class:`ProgressEvents`)."""
+
+    def running(self, step: str) -> None: ...
+
+    def finished(self, step: str, status: str, seconds: float = 0.0) -> None: ...
 
 
 class Progress:
@@ -97,3 +106,39 @@ class Progress:
         self.stream.write(up + lines)
         self.stream.flush()
         self._drawn = len(self.steps)
+
+
+class ProgressEvents:
+    """Progress for programs: one JSON line per state change on ``stream`` (stderr).
+
+    Each line is ``{"step": NAME, "state": STATE, "seconds": S}`` with STATE one of waiting,
+    running, ran, cached, failed, not_run; every step is announced as ``waiting`` on enter,
+    in pipeline order. Same interface as :class:`Progress`; safe from several threads.
+    """
+
+    def __init__(self, steps: list[str], stream: TextIO | None = None):
+        self.stream = stream or sys.stderr
+        self.steps = steps
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> ProgressEvents:
+        for step in self.steps:
+            self._emit(step, "waiting", 0.0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def running(self, step: str) -> None:
+        """The step started executing."""
+        self._emit(step, "running", 0.0)
+
+    def finished(self, step: str, status: str, seconds: float = 0.0) -> None:
+        """The step ended as ran, cached, failed or not_run."""
+        self._emit(step, status, seconds)
+
+    def _emit(self, step: str, state: str, seconds: float) -> None:
+        line = json.dumps({"step": step, "state": state, "seconds": round(seconds, 3)})
+        with self._lock:
+            self.stream.write(line + "\n")
+            self.stream.flush()

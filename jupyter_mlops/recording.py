@@ -10,7 +10,9 @@ from typing import Any
 
 from .artifacts import ArtifactStore
 from .cache import StepCache
+from .gates import read_gates
 from .gitinfo import git_commit
+from .model_gate import gate_version
 from .pipeline_file import PipelineFile
 from .run_result import RunResult, StepResult
 from .tracking import RunRecorder, make_client, resolve_tracking_uri
@@ -36,13 +38,23 @@ def record_run(
     try:
         for step in result.steps.values():
             step_run_id = recorder.record_step(step)
+            log_data_reports(uri, step_run_id, step)
             if step.status == "ran":
                 step.run_id, step.parent_run_id = step_run_id, result.run_id
                 remember_run_ids(cache, step)
+        gates = read_gates(pipeline_file)
         for step in result.steps.values():
             model_var = pipeline_file.pipeline.step(step.name).model
             if model_var and step.status == "ran":
-                result.model_version = register_model(uri, pipeline_file, step, model_var, store)
+                gated = gates.for_model(step.name) if gates else None
+                result.model_version = register_model(
+                    uri, pipeline_file, step, model_var, store, challenger=gated is None
+                )
+                result.gates = None
+                if gated is not None:
+                    result.gates = gate_version(
+                        uri, pipeline_file, result, store, step.name, result.model_version, gated
+                    )
     finally:
         recorder.finish(result)
 
@@ -68,6 +80,22 @@ def project_root(pipeline_file: PipelineFile) -> Any:
     return folder
 
 
+def log_data_reports(tracking_uri: str, run_id: str, step: StepResult) -> None:
+    """Log a step's failing validation reports (``validation/<step>.<name>.txt`` and
+    ``.json``) and its drift above threshold (``validation/<step>.<name>.drift.txt``)."""
+    if not step.validation and not step.drift:
+        return
+    from .tracking import mlflow_errors
+
+    client = make_client(tracking_uri)
+    with mlflow_errors(tracking_uri, f"log the data reports of step '{step.name}'"):
+        for name, report in step.validation.items():
+            client.log_text(run_id, report.to_text(), f"validation/{step.name}.{name}.txt")
+            client.log_dict(run_id, report.to_json(), f"validation/{step.name}.{name}.json")
+        for name, drift in step.drift.items():
+            client.log_text(run_id, drift.to_text(), f"validation/{step.name}.{name}.drift.txt")
+
+
 def remember_run_ids(cache: StepCache, step: StepResult) -> None:
     """Add the MLflow run ids to the step's cache entry, so cached re-runs can point at them."""
     from .cache import CacheEntry
@@ -89,9 +117,11 @@ def register_model(
     step: StepResult,
     model_var: str,
     store: ArtifactStore,
+    challenger: bool = True,
 ) -> str:
-    """Log the step's model in its run and register it (alias ``challenger``)."""
-    from .registry import log_and_register_model
+    """Log the step's model in its run and register it (alias ``challenger`` unless
+    ``challenger`` is false: with gates, only a validated version gets it)."""
+    from .registry import CHALLENGER, log_and_register_model
 
     assert step.run_id is not None
     model = store.get(step.outputs[model_var])
@@ -104,4 +134,5 @@ def register_model(
         fit_inputs,
         pipeline_file.pipeline.name,
         tags,
+        alias=CHALLENGER if challenger else None,
     )

@@ -286,11 +286,13 @@ def log_and_register_model(
     pipeline_name: str,
     tags: Mapping[str, str],
     registered_name: str | None = None,
+    alias: str | None = CHALLENGER,
 ) -> str:
     """Log ``model`` in step run ``run_id``, register it as a new version of
     ``registered_name or pipeline_name``, tag the version with its lineage (run id, the run's
-    input hashes, git commit and notebook hash, then ``tags``) and point the ``challenger``
-    alias at it. Returns the version number as a string.
+    input hashes, git commit and notebook hash, then ``tags``) and point ``alias`` (default
+    ``challenger``; None: no alias, e.g. until the gates decide) at it. Returns the version
+    number as a string.
     """
     name = registered_name or pipeline_name
     with mlflow_errors(tracking_uri, f"log and register model '{name}'"):
@@ -312,7 +314,8 @@ def log_and_register_model(
             tags=version_tags,
             model_id=logged.model_id,
         )
-        client.set_registered_model_alias(name, CHALLENGER, version.version)
+        if alias is not None:
+            client.set_registered_model_alias(name, alias, version.version)
     return str(version.version)
 
 

@@ -16,13 +16,14 @@ from typing import Any
 
 from .artifacts import ArtifactStore
 from .cache import CacheEntry, StepCache, cache_key, normalized_code, setup_definitions
+from .drift import drift_settings
 from .engines import Engine, StepJob, get_engine
 from .errors import MlopsError
 from .executor import run_dag
 from .model import Step
 from .params import resolve_params
 from .pipeline_file import PipelineFile, read_pipeline_file
-from .progress import Progress
+from .progress import Progress, StepProgress
 from .run_result import RunResult, StepResult
 
 
@@ -38,7 +39,7 @@ class RunOptions:
     engine: str = "papermill"
     tracking_uri: str | None = None
     track: bool = True
-    progress: Progress | None = None
+    progress: StepProgress | None = None
 
 
 def run_pipeline(
@@ -117,6 +118,7 @@ class _Run:
             for s in self.pipeline.steps
         }
         self.setup_code = setup_definitions(self._read(f"{pipeline_file.package}/common.py"))
+        self.drift = drift_settings(pipeline_file.settings.get("drift"), str(pipeline_file.path))
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
 
@@ -130,6 +132,8 @@ class _Run:
             if self._engine is not None:
                 self._engine.close()
         result = self._result()
+        if result.status == "succeeded":
+            self._write_missing_schemas(result)
         if self.options.track and any(r.status in ("ran", "failed") for r in result.steps.values()):
             from .recording import record_run
 
@@ -200,11 +204,42 @@ class _Run:
                 result.metrics = metrics_values(self.store.get(result.outputs[step.metrics]), step)
             except MlopsError as error:
                 return self._fail(result, error.message)
+        data_error = self._check_data(step, result)
+        if data_error is not None:
+            return self._fail(result, data_error)
         entry = CacheEntry(result.cache_key, result.outputs, result.seconds, metrics=result.metrics)
         self.cache.record(step.name, entry)
         result.status = "ran"
         self._progress("finished", step.name, "ran", result.seconds)
         return True
+
+    def _check_data(self, step: Step, result: StepResult) -> str | None:
+        """Validate the outputs that have a schema and measure their drift (``validation``);
+        the error that fails the step, if any."""
+        from .validation import check_outputs
+
+        started = time.monotonic()
+        checks = check_outputs(self.file.folder, self.store, step.name, result.outputs, self.drift)
+        result.seconds += time.monotonic() - started
+        result.validation, result.drift = checks.validation, checks.drift
+        result.metrics.update(checks.metrics)
+        result.warnings += checks.warnings
+        return checks.error
+
+    def _write_missing_schemas(self, result: RunResult) -> None:
+        """Infer a schema for every DataFrame/Series output that has none yet."""
+        from .schemas import is_tabular, schema_file, write_schemas
+
+        outputs = [
+            (step.name, ref)
+            for step in result.steps.values()
+            if step.status in ("ran", "cached")
+            for ref in step.outputs.values()
+            if is_tabular(ref) and not schema_file(self.file.folder, step.name, ref.name).exists()
+        ]
+        if outputs:
+            written = write_schemas(self.file.folder, self.store, outputs)
+            result.schemas_written, result.warnings = written.written, written.warnings
 
     def _fail(self, result: StepResult, message: str) -> bool:
         result.status = "failed"

@@ -1,0 +1,129 @@
+/**
+ * The REST client of the server extension (`<base_url>/jupyter-mlops/...`). Requests go
+ * through ServerConnection, which adds the auth and XSRF headers Jupyter requires; replies
+ * are checked by `replies.ts`; failures become ApiError with the server's message.
+ */
+
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import { parsePipelineReply } from './pipeline';
+import {
+  isRecord,
+  parseExtract,
+  parseModels,
+  parseRunHistory,
+  parseRunList,
+  parseRunSnapshot,
+  parseVersion
+} from './replies';
+import {
+  ApiError,
+  IExtractReply,
+  IMlopsApi,
+  IModelsJSON,
+  IRunHistory,
+  IRunRequest,
+  IRunStatusJSON,
+  PipelineReply
+} from './types';
+
+/** The URL namespace of the server extension. */
+export const API_NAMESPACE = 'jupyter-mlops';
+
+export class MlopsApi implements IMlopsApi {
+  constructor(
+    private readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
+
+  /** One request; the reply's JSON, or ApiError (status 0 when the server is unreachable). */
+  private async request(
+    endpoint: string,
+    query: Record<string, string> = {},
+    init: RequestInit = {}
+  ): Promise<unknown> {
+    const search = new URLSearchParams(query).toString();
+    const url =
+      URLExt.join(this.settings.baseUrl, API_NAMESPACE, endpoint) +
+      (search ? `?${search}` : '');
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(url, init, this.settings);
+    } catch (error) {
+      throw new ApiError(
+        0,
+        `cannot reach the Jupyter server: ${(error as Error).message}`
+      );
+    }
+    const body = await response.text();
+    let data: unknown = null;
+    try {
+      data = body ? JSON.parse(body) : null;
+    } catch {
+      data = null;
+    }
+    if (!response.ok) {
+      const details = isRecord(data) ? data : {};
+      const message =
+        typeof details.message === 'string'
+          ? details.message
+          : `${response.status} ${response.statusText || 'error'} from ${endpoint}`;
+      throw new ApiError(response.status, message, details);
+    }
+    return data;
+  }
+
+  private post(endpoint: string, body: unknown): Promise<unknown> {
+    return this.request(
+      endpoint,
+      {},
+      { method: 'POST', body: JSON.stringify(body) }
+    );
+  }
+
+  async version(): Promise<string> {
+    return parseVersion(await this.request('version'));
+  }
+
+  async pipeline(path: string, content: unknown): Promise<PipelineReply> {
+    return parsePipelineReply(await this.post('pipeline', { path, content }));
+  }
+
+  async extract(path: string): Promise<IExtractReply> {
+    return parseExtract(await this.post('extract', { path }));
+  }
+
+  async startRun(request: IRunRequest): Promise<IRunStatusJSON> {
+    return parseRunSnapshot(await this.post('run', request));
+  }
+
+  async runStatus(id: string): Promise<IRunStatusJSON> {
+    return parseRunSnapshot(
+      await this.request(`run/${encodeURIComponent(id)}`, { log: '20' })
+    );
+  }
+
+  async cancelRun(id: string): Promise<IRunStatusJSON> {
+    return parseRunSnapshot(
+      await this.request(
+        `run/${encodeURIComponent(id)}`,
+        {},
+        { method: 'DELETE' }
+      )
+    );
+  }
+
+  async activeRuns(): Promise<IRunStatusJSON[]> {
+    return parseRunList(await this.request('run'));
+  }
+
+  async history(path: string): Promise<IRunHistory> {
+    return parseRunHistory(await this.request('runs', { path, limit: '5' }));
+  }
+
+  async models(name: string, path: string): Promise<IModelsJSON> {
+    return parseModels(
+      await this.request(`models/${encodeURIComponent(name)}`, { path })
+    );
+  }
+}

@@ -1,0 +1,406 @@
+/**
+ * The panel's state and what changes it, without Lumino widgets or the DOM: the server
+ * check, the notebook followed, its scanned pipeline (debounced on every edit, from the
+ * live content), extraction, the run (through `RunTracker`), run history and models.
+ * The view renders `state` and calls the methods; `changed` fires after every change.
+ */
+
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { Debouncer } from './debounce';
+import { formatParamValue, paramOverrides } from './format';
+import {
+  errorsByCell,
+  isErrorReply,
+  IStepRow,
+  rowsWithErrors,
+  stepRows,
+  unattachedErrors
+} from './pipeline';
+import { IRunState } from './run';
+import { RunTracker } from './runTracker';
+import {
+  ApiError,
+  IExtractionError,
+  IMlopsApi,
+  IModelsJSON,
+  IPipelineJSON,
+  IRunHistory
+} from './types';
+import { FRONTEND_VERSION } from './version';
+
+/** The notebook the panel follows, as the model needs it (the plugin wraps a NotebookPanel). */
+export interface INotebookHandle {
+  /** Path relative to the server root. */
+  readonly path: string;
+  /** The live notebook as nbformat JSON. */
+  content(): unknown;
+  /** Each cell's type and source, in order. */
+  cells(): { type: string; source: string }[];
+  readonly dirty: boolean;
+  save(): Promise<void>;
+}
+
+export type ServerState =
+  'checking' | 'ok' | 'mismatch' | 'missing' | 'unreachable';
+export type ScanState = 'idle' | 'scanning' | 'ok' | 'errors' | 'failed';
+
+export interface IActionState {
+  busy: boolean;
+  message: string | null;
+  failed: boolean;
+}
+
+export interface IPanelState {
+  server: ServerState;
+  serverVersion: string | null;
+  serverMessage: string | null;
+  /** Path of the notebook followed, null when no notebook is active. */
+  notebook: string | null;
+  scan: ScanState;
+  pipeline: IPipelineJSON | null;
+  rows: IStepRow[];
+  errors: IExtractionError[];
+  /** Errors that belong to no step row (shown above the list). */
+  otherErrors: IExtractionError[];
+  scanMessage: string | null;
+  extract: IActionState;
+  run: IRunState;
+  /** Texts of the parameters form, by parameter name. */
+  paramTexts: Record<string, string>;
+  history: IRunHistory | null;
+  models: IModelsJSON | null;
+  recordsMessage: string | null;
+}
+
+const IDLE_ACTION: IActionState = { busy: false, message: null, failed: false };
+
+export const SCAN_DELAY_MS = 500;
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class PanelModel {
+  private _state: IPanelState;
+  private readonly _changed = new Signal<this, IPanelState>(this);
+  private readonly debouncer = new Debouncer(
+    () => void this.refresh(),
+    SCAN_DELAY_MS
+  );
+  private handle: INotebookHandle | null = null;
+  private scanSeq = 0;
+  /** The content last scanned, to skip scans after changes that do not matter (outputs). */
+  private scannedContent: string | null = null;
+  private readonly tracker: RunTracker;
+
+  constructor(
+    private readonly api: IMlopsApi,
+    pollMs = 1000
+  ) {
+    this._state = {
+      server: 'checking',
+      serverVersion: null,
+      serverMessage: null,
+      notebook: null,
+      scan: 'idle',
+      pipeline: null,
+      rows: [],
+      errors: [],
+      otherErrors: [],
+      scanMessage: null,
+      extract: IDLE_ACTION,
+      run: RunTracker.idle,
+      paramTexts: {},
+      history: null,
+      models: null,
+      recordsMessage: null
+    };
+    this.tracker = new RunTracker(api, pollMs, run => this.onRun(run));
+  }
+
+  get state(): IPanelState {
+    return this._state;
+  }
+
+  get changed(): ISignal<this, IPanelState> {
+    return this._changed;
+  }
+
+  /** Error messages per 1-based cell number, for the cells of the followed notebook. */
+  get cellErrors(): Map<number, string[]> {
+    return errorsByCell(this._state.errors);
+  }
+
+  /** Re-render without a change of state (e.g. a setting the view reads changed). */
+  notify(): void {
+    this._changed.emit(this._state);
+  }
+
+  private update(patch: Partial<IPanelState>): void {
+    this._state = { ...this._state, ...patch };
+    this._changed.emit(this._state);
+  }
+
+  /** Ask the server extension for its version: missing (404), unreachable or mismatched. */
+  async checkServer(): Promise<void> {
+    this.update({ server: 'checking', serverMessage: null });
+    try {
+      const version = await this.api.version();
+      const server = version === FRONTEND_VERSION ? 'ok' : 'mismatch';
+      this.update({ server, serverVersion: version });
+    } catch (error) {
+      const missing = error instanceof ApiError && error.status === 404;
+      this.update({
+        server: missing ? 'missing' : 'unreachable',
+        serverMessage: messageOf(error)
+      });
+    }
+    if (this.handle && this.serverUsable) {
+      await Promise.all([
+        this.refresh(true),
+        this.tracker.attach(this.handle.path)
+      ]);
+    }
+  }
+
+  private get serverUsable(): boolean {
+    return this._state.server === 'ok' || this._state.server === 'mismatch';
+  }
+
+  /** Follow another notebook (null: none is active). */
+  async setNotebook(handle: INotebookHandle | null): Promise<void> {
+    if (handle === this.handle) {
+      return;
+    }
+    this.handle = handle;
+    this.debouncer.cancel();
+    this.tracker.detach();
+    this.scanSeq++;
+    this.scannedContent = null;
+    this.update({
+      notebook: handle?.path ?? null,
+      scan: 'idle',
+      pipeline: null,
+      rows: [],
+      errors: [],
+      otherErrors: [],
+      scanMessage: null,
+      extract: IDLE_ACTION,
+      run: RunTracker.idle,
+      paramTexts: {},
+      history: null,
+      models: null,
+      recordsMessage: null
+    });
+    if (handle && this.serverUsable) {
+      await Promise.all([this.refresh(), this.tracker.attach(handle.path)]);
+    }
+  }
+
+  /** The followed notebook changed: scan it again once edits pause. */
+  notebookChanged(): void {
+    if (this.handle && this.serverUsable) {
+      this.debouncer.schedule();
+    }
+  }
+
+  /** True while an edit waits for its scan. */
+  get scanPending(): boolean {
+    return this.debouncer.pending;
+  }
+
+  /**
+   * Scan the live notebook now, unless its content is the one scanned last (`force`
+   * scans anyway). Replies of older scans or of another notebook are dropped.
+   */
+  async refresh(force = false): Promise<void> {
+    const handle = this.handle;
+    if (!handle || !this.serverUsable) {
+      return;
+    }
+    this.debouncer.cancel();
+    const content = handle.content();
+    const key = JSON.stringify(content);
+    if (
+      !force &&
+      key === this.scannedContent &&
+      this._state.scan !== 'failed'
+    ) {
+      return;
+    }
+    this.scannedContent = key;
+    const seq = ++this.scanSeq;
+    this.update({ scan: 'scanning' });
+    try {
+      const reply = await this.api.pipeline(handle.path, content);
+      if (seq !== this.scanSeq) {
+        return;
+      }
+      if (isErrorReply(reply)) {
+        const rows = rowsWithErrors(
+          handle.cells().map(c => (c.type === 'code' ? c.source : '')),
+          reply.errors
+        );
+        this.update({
+          scan: 'errors',
+          rows,
+          errors: reply.errors,
+          otherErrors: unattachedErrors(rows, reply.errors),
+          scanMessage: null
+        });
+        return;
+      }
+      const newName = reply.name !== this._state.pipeline?.name;
+      this.update({
+        scan: 'ok',
+        pipeline: reply,
+        rows: stepRows(reply),
+        errors: [],
+        otherErrors: [],
+        scanMessage: null,
+        paramTexts: this.mergeParamTexts(reply.params)
+      });
+      if (newName) {
+        await this.loadRecords();
+      }
+    } catch (error) {
+      if (seq === this.scanSeq) {
+        this.update({ scan: 'failed', scanMessage: messageOf(error) });
+      }
+    }
+  }
+
+  /** Form texts for new defaults: edited values stay, untouched ones follow the defaults. */
+  private mergeParamTexts(
+    params: Record<string, unknown>
+  ): Record<string, string> {
+    const old = this._state.pipeline?.params ?? {};
+    const texts: Record<string, string> = {};
+    for (const [name, value] of Object.entries(params)) {
+      const current = this._state.paramTexts[name];
+      const untouched =
+        current === undefined || current === formatParamValue(old[name]);
+      texts[name] = untouched ? formatParamValue(value) : current;
+    }
+    return texts;
+  }
+
+  setParamText(name: string, text: string): void {
+    this.update({ paramTexts: { ...this._state.paramTexts, [name]: text } });
+  }
+
+  /** Put every parameter back to its default. */
+  resetParams(): void {
+    const params = this._state.pipeline?.params ?? {};
+    const paramTexts = Object.fromEntries(
+      Object.entries(params).map(([name, value]) => [
+        name,
+        formatParamValue(value)
+      ])
+    );
+    this.update({ paramTexts });
+  }
+
+  /** The run's recent MLflow records and the registered model versions. */
+  async loadRecords(): Promise<void> {
+    const handle = this.handle;
+    const name = this._state.pipeline?.name;
+    if (!handle || !name) {
+      return;
+    }
+    try {
+      const [history, models] = await Promise.all([
+        this.api.history(handle.path),
+        this.api.models(name, handle.path)
+      ]);
+      if (handle === this.handle) {
+        this.update({ history, models, recordsMessage: null });
+      }
+    } catch (error) {
+      if (handle === this.handle) {
+        this.update({ recordsMessage: messageOf(error) });
+      }
+    }
+  }
+
+  /** Save the notebook when it has unsaved edits (extraction and runs read the file). */
+  private async saved(handle: INotebookHandle): Promise<void> {
+    if (handle.dirty) {
+      await handle.save();
+    }
+  }
+
+  /** Extract the notebook (saved first) into its pipeline package. */
+  async extract(): Promise<void> {
+    const handle = this.handle;
+    if (!handle || this._state.extract.busy) {
+      return;
+    }
+    this.update({
+      extract: { busy: true, message: 'extracting…', failed: false }
+    });
+    try {
+      await this.saved(handle);
+      const reply = await this.api.extract(handle.path);
+      const changed = reply.changed.length
+        ? `${reply.changed.length} file${reply.changed.length === 1 ? '' : 's'} changed`
+        : 'no file changed';
+      const message = `Extracted ${reply.steps.length} steps into ${reply.folder}/ (${changed})`;
+      this.update({ extract: { busy: false, message, failed: false } });
+    } catch (error) {
+      const errors =
+        error instanceof ApiError ? error.details.errors : undefined;
+      this.update({
+        extract: { busy: false, message: messageOf(error), failed: true }
+      });
+      if (Array.isArray(errors)) {
+        await this.refresh(true);
+      }
+    }
+  }
+
+  /** Start a run with the form's parameters (the notebook saved first). */
+  async run(): Promise<void> {
+    const handle = this.handle;
+    if (!handle) {
+      return;
+    }
+    const overrides = paramOverrides(
+      this._state.pipeline?.params ?? {},
+      this._state.paramTexts
+    );
+    if (overrides.error !== null) {
+      this.update({
+        run: { ...RunTracker.idle, phase: 'error', message: overrides.error }
+      });
+      return;
+    }
+    const steps = this._state.rows.map(r => r.name);
+    await this.tracker.start(
+      { path: handle.path, params: overrides.params },
+      steps,
+      () => this.saved(handle)
+    );
+  }
+
+  /** Cancel the run going on. */
+  async cancel(): Promise<void> {
+    await this.tracker.cancel();
+  }
+
+  private onRun(run: IRunState): void {
+    const finished =
+      this._state.run.phase !== run.phase && !RunTracker.active(run);
+    this.update({ run });
+    if (finished && run.phase !== 'idle') {
+      void this.loadRecords();
+    }
+  }
+
+  dispose(): void {
+    this.debouncer.cancel();
+    this.tracker.detach();
+    Signal.clearData(this);
+  }
+}

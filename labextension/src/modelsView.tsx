@@ -1,0 +1,168 @@
+/**
+ * The Models section (registered versions: aliases, metrics, gate outcome) and the recent
+ * runs recorded in MLflow.
+ */
+
+import * as React from 'react';
+
+import { IModelsJSON, IModelVersionJSON, IRunHistory } from './types';
+
+function formatMetric(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+}
+
+function Metrics(props: { metrics: Record<string, number> }) {
+  const entries = Object.entries(props.metrics).sort(([a], [b]) =>
+    a < b ? -1 : 1
+  );
+  if (!entries.length) {
+    return null;
+  }
+  return (
+    <div className="jp-mlops-Metrics" data-testid="mlops-metrics">
+      {entries.map(([name, value]) => (
+        <span key={name} className="jp-mlops-Metric">
+          {name} <strong>{formatMetric(value)}</strong>
+        </span>
+      ))}
+    </div>
+  );
+}
+
+function Gate(props: { version: IModelVersionJSON }) {
+  const { gate, gate_reasons: reasons } = props.version;
+  if (!gate) {
+    return null;
+  }
+  return (
+    <div
+      className="jp-mlops-Gate"
+      data-testid="mlops-model-gate"
+      data-gate={gate}
+    >
+      gate: {gate}
+      {reasons ? ` — ${reasons}` : ''}
+    </div>
+  );
+}
+
+function VersionItem(props: {
+  version: IModelVersionJSON;
+  runLink: (id: string) => React.ReactNode;
+}) {
+  const { version } = props;
+  const created = version.created_ms
+    ? new Date(version.created_ms).toLocaleString()
+    : '';
+  return (
+    <li
+      className="jp-mlops-ModelVersion"
+      data-testid="mlops-model-version"
+      data-version={version.version}
+    >
+      <div className="jp-mlops-ModelHead">
+        <strong>v{version.version}</strong>
+        {version.aliases.map(alias => (
+          <span
+            key={alias}
+            className="jp-mlops-Alias"
+            data-testid="mlops-model-alias"
+            data-alias={alias}
+          >
+            @{alias}
+          </span>
+        ))}
+        <span className="jp-mlops-ModelDate">{created}</span>
+      </div>
+      <Metrics metrics={version.metrics} />
+      <Gate version={version} />
+      {version.pipeline_run_id && (
+        <div className="jp-mlops-ModelRun">
+          run {props.runLink(version.pipeline_run_id)}
+        </div>
+      )}
+    </li>
+  );
+}
+
+export interface IRecordsViewProps {
+  models: IModelsJSON | null;
+  history: IRunHistory | null;
+  message: string | null;
+  runLink: (id: string) => React.ReactNode;
+  onReload: () => void;
+}
+
+export function ModelsView(props: IRecordsViewProps): JSX.Element {
+  const versions = props.models?.versions ?? [];
+  return (
+    <section
+      className="jp-mlops-Section"
+      data-testid="mlops-models"
+      aria-label="Models"
+    >
+      <div className="jp-mlops-SectionHead">
+        <h3>Models{props.models?.name ? `: ${props.models.name}` : ''}</h3>
+        <button
+          className="jp-mlops-LinkButton"
+          data-testid="mlops-models-reload"
+          onClick={props.onReload}
+        >
+          Reload
+        </button>
+      </div>
+      {props.message && (
+        <div className="jp-mlops-Message" data-failed="true">
+          {props.message}
+        </div>
+      )}
+      {versions.length ? (
+        <ul className="jp-mlops-ModelVersions">
+          {versions.map(v => (
+            <VersionItem key={v.version} version={v} runLink={props.runLink} />
+          ))}
+        </ul>
+      ) : (
+        <div className="jp-mlops-Hint" data-testid="mlops-models-empty">
+          No registered version yet: a run whose step has{' '}
+          <code>--model VAR</code> registers one.
+        </div>
+      )}
+    </section>
+  );
+}
+
+export function HistoryView(props: IRecordsViewProps): JSX.Element | null {
+  const runs = props.history?.runs ?? [];
+  if (!runs.length) {
+    return null;
+  }
+  return (
+    <section
+      className="jp-mlops-Section"
+      data-testid="mlops-history"
+      aria-label="Recent runs"
+    >
+      <details>
+        <summary>Recent runs ({runs.length})</summary>
+        <ul className="jp-mlops-History">
+          {runs.map(run => (
+            <li
+              key={run.id}
+              data-testid="mlops-history-run"
+              data-status={run.mlops_status ?? run.status}
+            >
+              <span className="jp-mlops-HistoryStatus">
+                {run.mlops_status ?? run.status.toLowerCase()}
+              </span>{' '}
+              {props.runLink(run.id)}{' '}
+              <span className="jp-mlops-ModelDate">{run.start ?? ''}</span>
+              {run.model_version && <span> · model v{run.model_version}</span>}
+              <Metrics metrics={run.metrics} />
+            </li>
+          ))}
+        </ul>
+      </details>
+    </section>
+  );
+}

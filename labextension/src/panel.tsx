@@ -1,0 +1,73 @@
+/**
+ * The right-side panel widget of jupyter_mlops (a `SidePanel` holding one React view of
+ * the `PanelModel`).
+ *
+ * Stable hooks for browser tests (all `data-testid` unless said otherwise):
+ *   panel                 #jupyter-mlops-panel (class jp-mlops-Panel); tab caption "MLOps pipeline"
+ *   mlops-server-status   banner when the server extension is missing / of another version /
+ *                         unreachable; data-state = missing | mismatch | unreachable
+ *   mlops-empty           empty state; data-reason = no-notebook | no-steps
+ *   mlops-mark-cell       button in the no-steps state: mark the active cell as a step
+ *   mlops-notebook        the notebook followed; data-scan = idle | scanning | ok | errors | failed
+ *   mlops-scan-error      the scan request failed (message)
+ *   mlops-errors          extraction errors that belong to no step
+ *   mlops-steps           the steps list (ol); one mlops-step (li) per step with
+ *                         data-step = NAME and data-state = none | waiting | running | ran |
+ *                         cached | failed | not_run | cancelled | error; inside it:
+ *                         mlops-step-name (button: goes to the cell), mlops-step-status,
+ *                         mlops-step-duration, mlops-step-inputs, mlops-step-outputs,
+ *                         mlops-step-params, mlops-step-error
+ *   mlops-dag             the DAG <svg>; boxes are g.jp-mlops-DagNode[data-step=NAME]
+ *                         [data-state] (role=button: click/Enter goes to the cell), edges
+ *                         path.jp-mlops-DagEdge[data-from][data-to]
+ *   mlops-extract         Extract button; mlops-extract-message its result (data-failed)
+ *   mlops-params          parameters form (<details>); inputs mlops-param[data-param=NAME]
+ *   mlops-run             Run button; mlops-cancel Cancel button
+ *   mlops-run-status      run status line; data-phase = idle | starting | running |
+ *                         cancelling | succeeded | failed | cancelled | error
+ *   mlops-run-link        the MLflow run id (a link when an MLflow UI URL is configured)
+ *   mlops-run-model-version  "model version N" registered by the run
+ *   mlops-run-log         the run's log tail (<pre> in a <details>)
+ *   mlops-models          Models section; mlops-models-reload; mlops-models-empty;
+ *                         mlops-model-version[data-version=N] with mlops-model-alias
+ *                         [data-alias=NAME], mlops-metrics, mlops-model-gate[data-gate]
+ *   mlops-history         recent MLflow runs; mlops-history-run[data-status]
+ * Step-name dialog (command jupyter-mlops:toggle-step, also in the cell toolbar
+ * [data-command=jupyter-mlops:toggle-step] and the cell context menu):
+ *   mlops-step-name-input, mlops-step-name-error; accept with the dialog's .jp-mod-accept.
+ * On notebook cells: .jp-mlops-CellError (data-testid mlops-cell-error) under a cell that
+ * has extraction errors; the cell gets class jp-mlops-mod-error.
+ */
+
+import { Panel } from '@lumino/widgets';
+import { ReactWidget, SidePanel, UseSignal } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { pipelineIcon } from './icon';
+import { IPanelState, PanelModel } from './model';
+import { IPanelActions, PanelView } from './panelView';
+
+export const PANEL_ID = 'jupyter-mlops-panel';
+
+export class MlopsPanel extends SidePanel {
+  constructor(
+    readonly model: PanelModel,
+    actions: IPanelActions,
+    runUrl: () => (runId: string) => string | null
+  ) {
+    super({ content: new Panel() });
+    this.id = PANEL_ID;
+    this.addClass('jp-mlops-Panel');
+    this.title.icon = pipelineIcon;
+    this.title.caption = 'MLOps pipeline';
+    const view = ReactWidget.create(
+      <UseSignal signal={model.changed} initialArgs={model.state}>
+        {(_, state) => (
+          <PanelView state={state as IPanelState} actions={actions} runUrl={runUrl()} />
+        )}
+      </UseSignal>
+    );
+    view.addClass('jp-mlops-View');
+    this.addWidget(view);
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The whole panel as one React tree rendered from `IPanelState`: server banner, notebook
+ * line, empty states, errors, steps, DAG, run controls, models and recent runs.
+ */
+
+import * as React from 'react';
+
+import { IPanelState } from './model';
+import { dagInput } from './pipeline';
+import { DagView } from './dagView';
+import { HistoryView, ModelsView } from './modelsView';
+import { RunView } from './runView';
+import { StepsView } from './stepsView';
+import { IStepStatus, StepState } from './types';
+import { FRONTEND_VERSION } from './version';
+
+export interface IPanelActions {
+  selectStep: (step: string) => void;
+  setParam: (name: string, text: string) => void;
+  resetParams: () => void;
+  extract: () => void;
+  run: () => void;
+  cancel: () => void;
+  reloadRecords: () => void;
+  retryServer: () => void;
+  markCell: () => void;
+}
+
+export interface IPanelViewProps {
+  state: IPanelState;
+  actions: IPanelActions;
+  /** MLflow UI link of a run, or null when no MLflow UI URL is configured. */
+  runUrl: (runId: string) => string | null;
+}
+
+function ServerBanner(props: { state: IPanelState; onRetry: () => void }) {
+  const { server, serverVersion, serverMessage } = props.state;
+  if (server === 'ok' || server === 'checking') {
+    return null;
+  }
+  const text =
+    server === 'missing'
+      ? 'The jupyter_mlops server extension is not running in this Jupyter server. Install jupyter_mlops (pip) in the environment that runs JupyterLab, check that `jupyter server extension list` shows it enabled, and restart JupyterLab.'
+      : server === 'mismatch'
+        ? `The panel (${FRONTEND_VERSION}) and the server extension (${serverVersion}) have different versions: reload the page; if that does not help, reinstall jupyter_mlops and restart JupyterLab.`
+        : `Cannot reach the jupyter_mlops server extension: ${serverMessage ?? 'no reply'}`;
+  return (
+    <div
+      className="jp-mlops-Banner"
+      data-testid="mlops-server-status"
+      data-state={server}
+      role="alert"
+    >
+      <span>{text}</span>
+      {server !== 'mismatch' && (
+        <button className="jp-mlops-LinkButton" onClick={props.onRetry}>
+          Retry
+        </button>
+      )}
+    </div>
+  );
+}
+
+function Empty(props: { reason: string; children: React.ReactNode }) {
+  return (
+    <div className="jp-mlops-Empty" data-testid="mlops-empty" data-reason={props.reason}>
+      {props.children}
+    </div>
+  );
+}
+
+function basename(path: string): string {
+  return path.split('/').pop() ?? path;
+}
+
+function Body(props: IPanelViewProps) {
+  const { state, actions } = props;
+  const statuses: Record<string, IStepStatus | undefined> =
+    state.run.phase === 'idle' ? {} : state.run.steps;
+  const states: Record<string, StepState | undefined> = Object.fromEntries(
+    Object.entries(statuses).map(([name, s]) => [name, s?.state])
+  );
+  const dag = React.useMemo(() => dagInput(state.rows), [state.rows]);
+  const runLink = (id: string) => {
+    const url = props.runUrl(id);
+    return url ? (
+      <a href={url} target="_blank" rel="noopener noreferrer">
+        <code>{id.slice(0, 12)}</code>
+      </a>
+    ) : (
+      <code title={id}>{id.slice(0, 12)}</code>
+    );
+  };
+  const noSteps = state.scan === 'ok' && state.rows.length === 0;
+  return (
+    <>
+      {state.scanMessage && (
+        <div className="jp-mlops-Message" data-failed="true" data-testid="mlops-scan-error" role="alert">
+          {state.scanMessage}
+        </div>
+      )}
+      {state.otherErrors.length > 0 && (
+        <ul className="jp-mlops-Errors" data-testid="mlops-errors" role="alert">
+          {state.otherErrors.map((error, i) => (
+            <li key={i}>
+              {error.cell !== null ? `cell ${error.cell}: ` : ''}
+              {error.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      {noSteps ? (
+        <Empty reason="no-steps">
+          <p>No steps yet. Mark a code cell as a pipeline step: its first line becomes <code>%%mlstep NAME</code>.</p>
+          <button className="jp-mlops-Button" data-testid="mlops-mark-cell" onClick={actions.markCell}>
+            Mark the active cell as a step
+          </button>
+        </Empty>
+      ) : (
+        <>
+          <StepsView rows={state.rows} statuses={statuses} onSelect={actions.selectStep} />
+          <DagView steps={dag} states={states} onSelect={actions.selectStep} />
+        </>
+      )}
+      <RunView
+        params={state.pipeline?.params ?? {}}
+        paramTexts={state.paramTexts}
+        extract={state.extract}
+        run={state.run}
+        canRun={state.scan === 'ok' && state.rows.length > 0}
+        runUrl={props.runUrl}
+        onParam={actions.setParam}
+        onResetParams={actions.resetParams}
+        onExtract={actions.extract}
+        onRun={actions.run}
+        onCancel={actions.cancel}
+      />
+      <ModelsView
+        models={state.models}
+        history={state.history}
+        message={state.recordsMessage}
+        runLink={runLink}
+        onReload={actions.reloadRecords}
+      />
+      <HistoryView
+        models={state.models}
+        history={state.history}
+        message={null}
+        runLink={runLink}
+        onReload={actions.reloadRecords}
+      />
+    </>
+  );
+}
+
+export function PanelView(props: IPanelViewProps): JSX.Element {
+  const { state } = props;
+  const usable = state.server === 'ok' || state.server === 'mismatch';
+  const scanLabel: Record<string, string> = {
+    idle: '',
+    scanning: 'scanning…',
+    ok: state.pipeline ? `pipeline ${state.pipeline.name}` : '',
+    errors: 'cannot be extracted',
+    failed: 'scan failed'
+  };
+  return (
+    <div className="jp-mlops-Body" data-server={state.server}>
+      <ServerBanner state={state} onRetry={props.actions.retryServer} />
+      {state.notebook === null ? (
+        <Empty reason="no-notebook">Open a notebook to see its pipeline steps.</Empty>
+      ) : (
+        <>
+          <div className="jp-mlops-Notebook" data-testid="mlops-notebook" data-scan={state.scan}>
+            <span className="jp-mlops-NotebookName" title={state.notebook}>
+              {basename(state.notebook)}
+            </span>
+            <span className="jp-mlops-ScanState">{scanLabel[state.scan]}</span>
+          </div>
+          {usable && <Body {...props} />}
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,147 @@
+/**
+ * Extract / Run / Cancel buttons, the parameters form, the run's status line, its MLflow
+ * run and log tail. Every element is always rendered (disabled or empty when it does not
+ * apply) so a run's progress never shifts the layout.
+ */
+
+import * as React from 'react';
+
+import { formatSeconds, paramKind, parseParamText } from './format';
+import { IActionState } from './model';
+import { IRunState, isRunActive, runSummary } from './run';
+
+export interface IRunViewProps {
+  params: Record<string, unknown>;
+  paramTexts: Record<string, string>;
+  extract: IActionState;
+  run: IRunState;
+  canRun: boolean;
+  /** Link to a run in the MLflow UI, when one is configured. */
+  runUrl: (runId: string) => string | null;
+  onParam: (name: string, text: string) => void;
+  onResetParams: () => void;
+  onExtract: () => void;
+  onRun: () => void;
+  onCancel: () => void;
+}
+
+function ParamsForm(props: IRunViewProps) {
+  const names = Object.keys(props.params);
+  if (!names.length) {
+    return null;
+  }
+  return (
+    <details className="jp-mlops-Params" data-testid="mlops-params">
+      <summary>Parameters ({names.length})</summary>
+      <div className="jp-mlops-ParamsGrid">
+        {names.map(name => {
+          const text = props.paramTexts[name] ?? '';
+          const error = parseParamText(text, paramKind(props.params[name])).error;
+          const id = `jp-mlops-param-${name}`;
+          return (
+            <React.Fragment key={name}>
+              <label htmlFor={id}>{name}</label>
+              <input
+                id={id}
+                className={'jp-mlops-ParamInput' + (error ? ' jp-mod-error' : '')}
+                data-testid="mlops-param"
+                data-param={name}
+                value={text}
+                spellCheck={false}
+                aria-invalid={error !== null}
+                title={error ?? `default: ${String(props.params[name])}`}
+                onChange={event => props.onParam(name, event.target.value)}
+              />
+            </React.Fragment>
+          );
+        })}
+      </div>
+      <button className="jp-mlops-LinkButton" onClick={props.onResetParams}>
+        Reset to defaults
+      </button>
+    </details>
+  );
+}
+
+function RunLink(props: { run: IRunState; runUrl: (runId: string) => string | null }) {
+  const { runId, modelVersion } = props.run;
+  if (!runId) {
+    return <div className="jp-mlops-RunLink" />;
+  }
+  const url = props.runUrl(runId);
+  return (
+    <div className="jp-mlops-RunLink">
+      MLflow run{' '}
+      {url ? (
+        <a href={url} target="_blank" rel="noopener noreferrer" data-testid="mlops-run-link">
+          {runId}
+        </a>
+      ) : (
+        <code data-testid="mlops-run-link" title="MLflow run id">
+          {runId}
+        </code>
+      )}
+      {modelVersion && (
+        <span data-testid="mlops-run-model-version"> · model version {modelVersion}</span>
+      )}
+    </div>
+  );
+}
+
+export function RunView(props: IRunViewProps): JSX.Element {
+  const { run, extract } = props;
+  const active = isRunActive(run);
+  const elapsed = run.phase !== 'idle' && run.elapsed > 0 ? formatSeconds(run.elapsed) : '';
+  return (
+    <div className="jp-mlops-Run">
+      <div className="jp-mlops-Actions">
+        <button
+          className="jp-mlops-Button"
+          data-testid="mlops-extract"
+          disabled={!props.canRun || extract.busy}
+          onClick={props.onExtract}
+          title="Write the pipeline package from the saved notebook"
+        >
+          Extract
+        </button>
+        <button
+          className="jp-mlops-Button jp-mod-accept"
+          data-testid="mlops-run"
+          disabled={!props.canRun || active}
+          onClick={props.onRun}
+          title="Run the pipeline headless (the notebook is saved first)"
+        >
+          Run
+        </button>
+        <button
+          className="jp-mlops-Button jp-mod-warn"
+          data-testid="mlops-cancel"
+          disabled={!active || run.phase === 'cancelling'}
+          onClick={props.onCancel}
+        >
+          Cancel
+        </button>
+      </div>
+      <div
+        className="jp-mlops-Message"
+        data-testid="mlops-extract-message"
+        data-failed={extract.failed}
+        role="status"
+      >
+        {extract.message ?? ''}
+      </div>
+      <ParamsForm {...props} />
+      <div className="jp-mlops-RunStatus" data-testid="mlops-run-status" data-phase={run.phase} role="status">
+        <span className="jp-mlops-RunSummary">{runSummary(run)}</span>
+        <span className="jp-mlops-RunElapsed">{elapsed}</span>
+      </div>
+      <RunLink run={run} runUrl={props.runUrl} />
+      {run.phase !== 'idle' && (
+        <details className="jp-mlops-Log">
+          <summary>Log</summary>
+          <pre data-testid="mlops-run-log">{run.log.join('\n')}</pre>
+        </details>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,119 @@
+/**
+ * The steps list: one row per step with its state and duration (fixed-width columns, so
+ * a run's updates never move anything), inputs ← producer, outputs, parameters and any
+ * extraction error. The step name is a button that goes to the step's cell.
+ */
+
+import * as React from 'react';
+
+import { formatSeconds, stateLabel } from './format';
+import { IStepRow } from './pipeline';
+import { IStepStatus } from './types';
+
+export interface IStepsViewProps {
+  rows: IStepRow[];
+  statuses: Record<string, IStepStatus | undefined>;
+  onSelect: (step: string) => void;
+}
+
+function Field(props: { label: string; testid: string; items: React.ReactNode[] }) {
+  if (!props.items.length) {
+    return null;
+  }
+  return (
+    <div className="jp-mlops-StepField" data-testid={props.testid}>
+      <span className="jp-mlops-StepFieldLabel">{props.label}</span>
+      <span className="jp-mlops-StepFieldValue">
+        {props.items.map((item, i) => (
+          <React.Fragment key={i}>
+            {i > 0 && ', '}
+            {item}
+          </React.Fragment>
+        ))}
+      </span>
+    </div>
+  );
+}
+
+function StepItem(props: {
+  row: IStepRow;
+  status: IStepStatus | undefined;
+  onSelect: (step: string) => void;
+}) {
+  const { row, status } = props;
+  const state = row.errors.length ? 'error' : (status?.state ?? 'none');
+  const duration =
+    status && (status.state === 'ran' || status.state === 'failed' || status.state === 'running')
+      ? formatSeconds(status.seconds)
+      : '';
+  return (
+    <li
+      className="jp-mlops-Step"
+      data-testid="mlops-step"
+      data-step={row.name}
+      data-state={state}
+    >
+      <div className="jp-mlops-StepHead">
+        <span className="jp-mlops-StepDot" aria-hidden="true" />
+        <button
+          className="jp-mlops-StepName"
+          data-testid="mlops-step-name"
+          title={`Go to cell ${row.cell}`}
+          onClick={() => props.onSelect(row.name)}
+        >
+          {row.name}
+        </button>
+        <span className="jp-mlops-StepCell">cell {row.cell}</span>
+        <span className="jp-mlops-StepStatus" data-testid="mlops-step-status">
+          {row.errors.length ? 'error' : status ? stateLabel(status.state) : ''}
+        </span>
+        <span className="jp-mlops-StepDuration" data-testid="mlops-step-duration">
+          {duration}
+        </span>
+      </div>
+      <Field
+        label="in"
+        testid="mlops-step-inputs"
+        items={row.inputs.map(i => (
+          <span key={i.variable}>
+            <code>{i.variable}</code> ← {i.producer}
+          </span>
+        ))}
+      />
+      <Field
+        label="out"
+        testid="mlops-step-outputs"
+        items={row.outputs.map(o => (
+          <code key={o}>{o}</code>
+        ))}
+      />
+      <Field
+        label="params"
+        testid="mlops-step-params"
+        items={row.params.map(p => (
+          <code key={p}>{p}</code>
+        ))}
+      />
+      {row.errors.map((message, i) => (
+        <div key={i} className="jp-mlops-StepError" data-testid="mlops-step-error" role="alert">
+          {message}
+        </div>
+      ))}
+    </li>
+  );
+}
+
+export function StepsView(props: IStepsViewProps): JSX.Element {
+  return (
+    <ol className="jp-mlops-Steps" data-testid="mlops-steps" aria-label="Pipeline steps">
+      {props.rows.map(row => (
+        <StepItem
+          key={row.name + ':' + row.cell}
+          row={row}
+          status={props.statuses[row.name]}
+          onSelect={props.onSelect}
+        />
+      ))}
+    </ol>
+  );
+}

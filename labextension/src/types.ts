@@ -1,0 +1,163 @@
+/**
+ * Shapes of the server extension's REST API (`/jupyter-mlops/...`, see
+ * `jupyter_mlops/handlers.py` and README) and the interface the panel model calls it
+ * through. No JupyterLab imports here: tests hand the model a fake implementation.
+ */
+
+/** One step as `jupyter mlops show --json` prints it. */
+export interface IStepJSON {
+  name: string;
+  /** 1-based cell number, every cell counted (markdown too). */
+  cell: number;
+  /** input variable -> the step producing it */
+  inputs: Record<string, string>;
+  outputs: string[];
+  params: string[];
+}
+
+/** `jupyter mlops show --json`. */
+export interface IPipelineJSON {
+  name: string;
+  params: Record<string, unknown>;
+  steps: IStepJSON[];
+}
+
+/** One extraction problem; `cell` is 1-based like `IStepJSON.cell`. */
+export interface IExtractionError {
+  cell: number | null;
+  step: string | null;
+  /** The variable or option concerned, if any. */
+  name?: string | null;
+  message: string;
+}
+
+/** `GET/POST pipeline`: the pipeline, or why it cannot be extracted. */
+export type PipelineReply = IPipelineJSON | { errors: IExtractionError[] };
+
+/** `POST extract {path}`: the package written from the saved notebook. */
+export interface IExtractReply {
+  pipeline: string;
+  /** The pipeline folder, relative to the server root. */
+  folder: string;
+  steps: string[];
+  /** Files written or removed (relative to the server root); [] when nothing changed. */
+  changed: string[];
+  warnings: string[];
+}
+
+/** Step states while a run goes on (the runner's progress states). */
+export type StepState =
+  | 'waiting'
+  | 'running'
+  | 'ran'
+  | 'cached'
+  | 'failed'
+  | 'not_run'
+  | 'cancelled';
+
+export interface IStepStatus {
+  state: StepState;
+  seconds: number;
+}
+
+/** Whole-run states; the server's `cancelling` is reported as running (still going). */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** `GET run/<id>` (and the `POST run` reply): a run the server started, normalized. */
+export interface IRunStatusJSON {
+  id: string;
+  /** The notebook or folder that runs, relative to the server root. */
+  path: string;
+  pipeline: string;
+  status: RunStatus;
+  elapsed: number;
+  /** Steps in pipeline order. */
+  steps: Record<string, IStepStatus>;
+  /** The last lines the run printed. */
+  log: string[];
+  /** The MLflow (parent) run, once known. */
+  run_id: string | null;
+  model_version: string | null;
+  metrics: Record<string, number>;
+  error: string | null;
+}
+
+/** One recent pipeline run recorded in MLflow (`GET runs?path=`). */
+export interface IRunRecord {
+  id: string;
+  name: string | null;
+  start: string | null;
+  end: string | null;
+  /** MLflow's run status (RUNNING, FINISHED, FAILED, KILLED). */
+  status: string;
+  /** The pipeline's own outcome tag (succeeded, failed), when recorded. */
+  mlops_status: string | null;
+  model_version: string | null;
+  metrics: Record<string, number>;
+  params: Record<string, string>;
+}
+
+export interface IRunHistory {
+  pipeline: string;
+  experiment_id: string | null;
+  runs: IRunRecord[];
+}
+
+/** One registered model version (`GET models/<name>`). */
+export interface IModelVersionJSON {
+  version: string;
+  aliases: string[];
+  created_ms: number;
+  run_id: string | null;
+  pipeline_run_id: string | null;
+  metrics: Record<string, number>;
+  /** Model validation outcome: validated | rejected | null (no gate ran). */
+  gate: string | null;
+  gate_reasons: string | null;
+  /** Every `mlops.gate*` tag of the version. */
+  gates: Record<string, string>;
+}
+
+export interface IModelsJSON {
+  name: string;
+  /** alias -> version */
+  aliases: Record<string, string>;
+  versions: IModelVersionJSON[];
+}
+
+/** A REST call that failed: the HTTP status (0 when the server was unreachable) and message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** The other fields of the error body (e.g. `id` of the run already going on a 409). */
+    readonly details: Record<string, unknown> = {}
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** A run request: the notebook and the parameter values that differ from the defaults. */
+export interface IRunRequest {
+  path: string;
+  params: Record<string, unknown>;
+}
+
+/** What the panel model needs from the server (the real one is `api.ts`). */
+export interface IMlopsApi {
+  /** The server extension's version; ApiError 404 when it is not installed. */
+  version(): Promise<string>;
+  /** Scan the live notebook content (not the saved file). */
+  pipeline(path: string, content: unknown): Promise<PipelineReply>;
+  /** Extract the saved notebook into its pipeline package. */
+  extract(path: string): Promise<IExtractReply>;
+  /** Start a run; a run already going for the same pipeline is an ApiError 409. */
+  startRun(request: IRunRequest): Promise<IRunStatusJSON>;
+  runStatus(id: string): Promise<IRunStatusJSON>;
+  cancelRun(id: string): Promise<IRunStatusJSON>;
+  /** The runs the server remembers (to pick up a run after a page reload). */
+  activeRuns(): Promise<IRunStatusJSON[]>;
+  history(path: string): Promise<IRunHistory>;
+  models(name: string, path: string): Promise<IModelsJSON>;
+}

@@ -1,0 +1,115 @@
+"""RunManager (background runs for the server) and the --progress-events stream it reads."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from nbfactory import write_notebook
+
+from jupyter_mlops.progress import ProgressEvents
+from jupyter_mlops.run_manager import RunConflict, RunManager, RunNotFound
+
+CELLS = [
+    "import time",
+    ("pause = 0.0", ["parameters"]),
+    "%%mlstep first\ntime.sleep(pause)\nvalue = 1",
+    "%%mlstep second\ndoubled = value * 2",
+]
+
+
+def test_progress_events_are_one_json_line_per_state_change() -> None:
+    stream = io.StringIO()
+    with ProgressEvents(["load", "train"], stream=stream) as events:
+        events.running("load")
+        events.finished("load", "ran", 1.23456)
+        events.finished("train", "not_run")
+    assert [json.loads(line) for line in stream.getvalue().splitlines()] == [
+        {"step": "load", "state": "waiting", "seconds": 0.0},
+        {"step": "train", "state": "waiting", "seconds": 0.0},
+        {"step": "load", "state": "running", "seconds": 0.0},
+        {"step": "load", "state": "ran", "seconds": 1.235},
+        {"step": "train", "state": "not_run", "seconds": 0.0},
+    ]
+
+
+@pytest.fixture
+def manager() -> RunManager:
+    runs = RunManager(cancel_grace=2.0)
+    yield runs
+    runs.shutdown()
+
+
+def start(manager: RunManager, notebook: Path, **options: object):  # type: ignore[no-untyped-def]
+    folder = notebook.parent / "pipelines" / notebook.stem
+    return manager.start(
+        notebook,
+        folder=folder,
+        pipeline=notebook.stem,
+        steps=["first", "second"],
+        engine="inprocess",
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def test_a_run_reports_steps_log_and_summary(
+    manager: RunManager, tmp_path: Path, tracking_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
+    notebook = write_notebook(tmp_path / "flow.ipynb", CELLS)
+    run = start(manager, notebook, params={"pause": 0.01})
+    assert "-p" in run.process.args and "pause=0.01" in run.process.args
+    done = manager.wait(run.id, timeout=240).snapshot()
+    assert done["status"] == "succeeded", done
+    assert [(s["name"], s["state"]) for s in done["steps"]] == [("first", "ran"), ("second", "ran")]
+    assert done["summary"]["steps"]["second"]["status"] == "ran"
+    assert done["mlflow_run_id"] == done["summary"]["run_id"] is not None
+    assert "[first] running" in done["log"] and done["error"] is None
+    assert manager.get(run.id) is run and manager.runs() == [run]
+
+
+def test_bad_input_fails_with_the_cli_error_line(manager: RunManager, tmp_path: Path) -> None:
+    notebook = write_notebook(tmp_path / "flow.ipynb", CELLS)
+    run = start(manager, notebook, params={"unknown": 1})
+    done = manager.wait(run.id, timeout=120).snapshot()
+    assert done["status"] == "failed" and done["summary"] is None
+    assert "unknown parameter 'unknown'" in done["error"]
+
+
+def test_cancel_stops_the_worker_processes_too(manager: RunManager, tmp_path: Path) -> None:
+    notebook = write_notebook(tmp_path / "flow.ipynb", CELLS)
+    run = start(manager, notebook, params={"pause": 300.0})
+    deadline = time.monotonic() + 120
+    while run.steps["first"].state != "running":
+        assert time.monotonic() < deadline and not run.finished, run.snapshot()
+        time.sleep(0.05)
+    root = psutil.Process(run.process.pid)
+    while len(root.children(recursive=True)) < 2:  # the forkserver and the step's worker
+        assert time.monotonic() < deadline, "no worker process started"
+        time.sleep(0.05)
+    processes = [root, *root.children(recursive=True)]
+    with pytest.raises(RunConflict, match="already running"):
+        start(manager, notebook)
+    manager.cancel(run.id)
+    done = manager.wait(run.id, timeout=60).snapshot()
+    assert done["status"] == "cancelled" and done["error"] == "cancelled"
+    assert {s["state"] for s in done["steps"]} == {"not_run"}
+    assert psutil.wait_procs(processes, timeout=30)[1] == []
+    with pytest.raises(RunConflict, match="already cancelled"):
+        manager.cancel(run.id)
+
+
+def test_finished_runs_are_forgotten_after_a_while(tmp_path: Path) -> None:
+    manager = RunManager(keep_seconds=0.0)
+    run = manager.start(
+        tmp_path / "missing", folder=tmp_path / "missing", pipeline="x", steps=[]
+    )  # exits 2 at once: no such pipeline folder
+    manager.wait(run.id, timeout=60)
+    assert "missing" in (run.error or "")
+    time.sleep(0.01)
+    with pytest.raises(RunNotFound, match="kept for 0 h"):
+        manager.get(run.id)
