@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHMARKS = ["bench_magic.py", "bench_extract.py", "bench_run.py"]
+BENCHMARKS = ["bench_magic.py", "bench_extract.py", "bench_run.py", "bench_validation.py"]
 
 
 def main() -> int:

@@ -65,6 +65,11 @@ def targets_for(notebooks: list[str], root: Path) -> list[PipelineTarget]:
         if notebook.suffix != ".ipynb" or not notebook.is_file():
             raise CiWorkflowError("is not a notebook file (.ipynb)", path=name)
         folder = notebook.parent / "pipelines" / notebook.stem
+        if not (folder / "pipeline.yaml").is_file():
+            raise CiWorkflowError(
+                f"is not extracted yet into {folder}/: run jupyter mlops extract {name}",
+                path=name,
+            )
         targets.append(PipelineTarget(_relative(notebook, root), _relative(folder, root)))
     return targets
 

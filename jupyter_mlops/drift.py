@@ -71,6 +71,8 @@ def _settings(raw: Any) -> DriftSettings:
     if unknown:
         raise _bad(f"drift.{sorted(map(str, unknown))[0]}", "is not a drift setting")
     action = raw.get("action", "warn")
+    if action is False:  # YAML 1.1 reads a bare `off` as false
+        action = "off"
     if action not in ACTIONS:
         raise _bad("drift.action", f"must be one of {', '.join(ACTIONS)}, not {action!r}")
     return DriftSettings(
@@ -260,11 +262,12 @@ def compute_drift(
         if column not in frame.columns or ref.get("count", 0) == 0:
             continue
         series = frame[column]
-        if sample is not None:
-            series = series.iloc[sample]
         if ref["kind"] == "numeric" and _is_numeric(series):
-            report.columns.append(_numeric_drift(column, _floats(series), ref))
+            values = _floats(series)  # no copy for float64: sample the array, not the Series
+            values = values[sample] if sample is not None else values
+            report.columns.append(_numeric_drift(column, values, ref))
         elif ref["kind"] == "categorical":
+            series = series.iloc[sample] if sample is not None else series
             report.columns.append(_categorical_drift(column, series, ref))
     return report
 

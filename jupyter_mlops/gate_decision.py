@@ -105,21 +105,27 @@ def champion_reasons(
     if required is None and gate.min_relative_improvement is None:
         required = 0.0
     if required is not None and gain < required:
-        reasons.append(
-            f"{key} {value:.4g} is worse than {versus} by {-gain:.4g}"
-            if gain < 0 and required == 0
-            else f"{key} {value:.4g} improves on {versus} by {gain:.4g}, "
-            f"less than min_improvement {required:g}"
-        )
+        rule = f"min_improvement {required:g}"
+        reasons.append(compared(key, value, versus, gain, f"{gain:.4g}", rule, required == 0))
     relative = gate.min_relative_improvement
     if relative is not None:
         ratio = gain / abs(old) if old else (math.inf if gain > 0 else 0.0)
         if ratio < relative:
-            reasons.append(
-                f"{key} {value:.4g} improves on {versus} by {ratio:.2%}, "
-                f"less than min_relative_improvement {relative:.2%}"
-            )
+            rule = f"min_relative_improvement {relative:.2%}"
+            reasons.append(compared(key, value, versus, ratio, f"{ratio:.2%}", rule, False))
     return reasons
+
+
+def compared(
+    key: str, value: float, versus: str, gain: float, shown: str, rule: str, plain: bool
+) -> str:
+    """``accuracy 0.88 is worse than champion version 3 (0.9) by 0.02 (rule)``, or
+    ``… improves on … by only …``; ``plain`` leaves out the rule (the default one)."""
+    if gain < 0:
+        text = f"{key} {value:.4g} is worse than {versus} by {shown.lstrip('-')}"
+    else:
+        text = f"{key} {value:.4g} improves on {versus} by only {shown}"
+    return text if plain else f"{text} ({rule})"
 
 
 def slice_report(

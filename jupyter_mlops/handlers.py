@@ -20,8 +20,10 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from . import __version__
+from . import rest_actions as actions
 from .errors import ExtractionErrors, MlopsError, TrackingError
-from .run_manager import RunConflict, RunManager, RunNotFound
+from .rest_actions import extraction_errors
+from .run_manager import ManagedRun, RunConflict, RunManager, RunNotFound
 
 T = TypeVar("T")
 ROOT_SETTING = "jupyter_mlops.root"
@@ -36,16 +38,6 @@ class ApiError(web.HTTPError):
         super().__init__(status, "%s", message)
         self.message = message
         self.extra = extra
-
-
-def error_json(error: MlopsError) -> dict[str, Any]:
-    """One extraction problem as the panel shows it on a cell."""
-    return {"cell": error.cell, "step": error.step, "name": error.name, "message": error.message}
-
-
-def extraction_errors(errors: ExtractionErrors) -> list[dict[str, Any]]:
-    """Every problem of an ExtractionErrors, in cell order."""
-    return [error_json(error) for error in errors.errors]
 
 
 def confine(root: Path, api_path: object, field: str = "path") -> Path:
@@ -176,7 +168,7 @@ class PipelineHandler(MlopsHandler):
     @web.authenticated
     async def get(self) -> None:
         path = self.resolve(self.get_query_argument("path", None))
-        self.reply(await self.call(_pipeline_or_errors, path))
+        self.reply(await self.call(actions.pipeline_or_errors, path))
 
     @web.authenticated
     async def post(self) -> None:
@@ -186,7 +178,7 @@ class PipelineHandler(MlopsHandler):
         path = self.resolve(api_path, must_exist=False)
         if not isinstance(content, dict):
             raise ApiError(400, "'content' must be the notebook as a JSON object")
-        self.reply(await self.call(_content_pipeline_or_errors, path, content))
+        self.reply(await self.call(actions.content_pipeline_or_errors, path, content))
 
 
 class ExtractHandler(MlopsHandler):
@@ -200,7 +192,7 @@ class ExtractHandler(MlopsHandler):
             raise ApiError(400, f"'path' must be a notebook (.ipynb): {body.get('path')}")
         output = body.get("output")
         out_dir = self.resolve(output, "output", must_exist=False) if output is not None else None
-        done = await self.call(_extract, notebook, out_dir)
+        done = await self.call(actions.extract, notebook, out_dir)
         done["folder"] = self.relative(done["folder"])
         done["changed"] = [self.relative(path) for path in done["changed"]]
         self.reply(done)
@@ -223,11 +215,10 @@ class RunsHandler(MlopsHandler):
         run = await self.call(self._start, target, params, engine, force)
         self.reply(run.snapshot(), status=202)
 
-    def _start(self, target: Path, params: dict[str, Any], engine: str | None, force: bool) -> Any:
-        folder, pipeline = _run_plan(target)
-        from .params import resolve_params
-
-        resolve_params(pipeline.params, params)
+    def _start(
+        self, target: Path, params: dict[str, Any], engine: str | None, force: bool
+    ) -> ManagedRun:
+        folder, pipeline = actions.run_plan(target, params)
         return self.run_manager.start(
             target,
             folder=folder,
@@ -267,9 +258,9 @@ class HistoryHandler(MlopsHandler):
         if not name:
             if api_path is None:
                 raise ApiError(400, "give 'pipeline' (a pipeline name) or 'path' (its notebook)")
-            name = await self.call(_pipeline_name_of, path)
+            name = await self.call(actions.pipeline_name_of, path)
         limit = self.query_int("limit", 20)
-        self.reply(await self.call(_recent_runs, path, name, limit))
+        self.reply(await self.call(actions.runs_of, path, name, limit))
 
 
 class ModelHandler(MlopsHandler):
@@ -280,47 +271,7 @@ class ModelHandler(MlopsHandler):
         api_path = self.get_query_argument("path", None)
         path = self.resolve(api_path) if api_path is not None else self.root
         limit = self.query_int("limit", 10)
-        self.reply(await self.call(_model_versions, path, name, limit))
-
-
-# -- core calls (run in worker threads) -------------------------------------------------------
-
-
-def _pipeline_or_errors(path: Path) -> dict[str, Any]:
-    from .cli import load_target
-
-    try:
-        return dict(load_target(str(path)).to_json())
-    except ExtractionErrors as errors:
-        return {"errors": extraction_errors(errors)}
-
-
-def _content_pipeline_or_errors(path: Path, content: dict[str, Any]) -> dict[str, Any]:
-    from .notebook_file import NotebookSource, content_hash, parse_cells
-    from .scan import build_pipeline
-
-    cells = parse_cells(content, path.name)
-    try:
-        return build_pipeline(NotebookSource(path, cells, content_hash(cells))).to_json()
-    except ExtractionErrors as errors:
-        return {"errors": extraction_errors(errors)}
-
-
-def _extract(notebook: Path, out_dir: Path | None) -> dict[str, Any]:
-    from .cli import default_output_dir
-    from .package_writer import write_package
-    from .scan import scan_notebook
-
-    pipeline = scan_notebook(notebook)
-    folder = out_dir or default_output_dir(notebook)
-    changed = write_package(pipeline, folder)
-    return {
-        "pipeline": pipeline.name,
-        "folder": folder,
-        "steps": [step.name for step in pipeline.steps],
-        "changed": changed,
-        "warnings": list(pipeline.warnings),
-    }
+        self.reply(await self.call(actions.models_of, path, name, limit))
 
 
 def _run_options(body: dict[str, Any]) -> tuple[dict[str, Any], str | None, bool]:
@@ -334,47 +285,6 @@ def _run_options(body: dict[str, Any]) -> tuple[dict[str, Any], str | None, bool
     if not isinstance(force, bool):
         raise ApiError(400, "'force' must be true or false")
     return params, engine, force
-
-
-def _run_plan(target: Path) -> tuple[Path, Any]:
-    """(pipeline folder the run executes, its pipeline model) for a notebook or folder."""
-    from .cli import default_output_dir
-    from .pipeline_file import read_pipeline
-    from .scan import scan_notebook
-
-    if target.is_dir():
-        return target, read_pipeline(target)
-    if target.suffix != ".ipynb":
-        raise MlopsError("expected a pipeline folder or a .ipynb notebook", path=str(target))
-    return default_output_dir(target), scan_notebook(target)
-
-
-def _pipeline_name_of(path: Path) -> str:
-    from .pipeline_file import read_pipeline
-    from .scan import pipeline_name
-
-    return read_pipeline(path).name if path.is_dir() else pipeline_name(path)
-
-
-def _recent_runs(path: Path, name: str, limit: int) -> dict[str, Any]:
-    from .run_history import recent_runs, tracking_uri_for
-
-    return recent_runs(tracking_uri_for(path), name, limit)
-
-
-def _model_versions(path: Path, name: str, limit: int) -> dict[str, Any]:
-    from .model_versions import list_model_versions, store_configured
-    from .run_history import tracking_uri_for, version_gates
-
-    uri = tracking_uri_for(path)
-    if not store_configured(uri):
-        return {"name": name, "aliases": {}, "versions": []}
-    versions = [info.to_json() for info in list_model_versions(uri, name, limit)]
-    gates = version_gates(uri, name)
-    for version in versions:
-        version["gates"] = gates.get(version["version"], {})
-    aliases = {alias: v["version"] for v in versions for alias in v["aliases"]}
-    return {"name": name, "aliases": dict(sorted(aliases.items())), "versions": versions}
 
 
 def handlers(base_url: str) -> list[tuple[str, type[MlopsHandler]]]:

@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import ExtractionErrors, MlopsError, RunCancelled
-from .panel_rows import Message, StepRow, parse_param_texts, rows_from_pipeline, rows_from_session
+from .panel_rows import (
+    Message,
+    StepRow,
+    parse_param_texts,
+    rows_from_pipeline,
+    rows_from_session,
+    run_details,
+)
 
 if TYPE_CHECKING:
     from .model import Pipeline
@@ -225,11 +232,10 @@ class PanelModel:
         from .run_report import summary_line
 
         self._apply_result(result)
-        failed = [s for s in result.steps.values() if s.status == "failed"]
-        trace = failed[0].traceback if failed else None
-        self._say("success" if result.status == "succeeded" else "error", summary_line(result))
-        if self.message is not None:
-            self.message.traceback = trace
+        details, trace = run_details(result)
+        kind = "success" if result.status == "succeeded" else "error"
+        self.message = Message(kind, summary_line(result), details, trace)
+        self._changed()
 
     def _apply_result(self, result: RunResult) -> None:
         with self._rows_lock:

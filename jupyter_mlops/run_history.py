@@ -1,8 +1,9 @@
-"""What MLflow holds about a pipeline's runs: recent pipeline runs, gate outcomes of model
-versions, and which tracking store a notebook's runs use.
+"""What MLflow holds about a pipeline's runs: its recent pipeline runs, and which tracking
+store runs of a notebook or pipeline folder use.
 
 Read-only queries behind ``GET runs`` and ``GET models/<name>`` of the server extension
-(``model_versions.py`` lists the versions themselves). mlflow is imported inside functions.
+(``model_versions.py`` lists the versions; this adds their gate tags). mlflow is imported
+inside functions.
 """
 
 from __future__ import annotations
@@ -89,26 +90,20 @@ def run_json(run: Any) -> dict[str, Any]:
         "model_version": data.tags.get("mlops.model_version"),
         "source": data.tags.get("mlops.source", "pipeline"),
         "git_commit": data.tags.get("mlops.git_commit"),
+        "gate": data.tags.get("mlops.gate"),
         "metrics": dict(sorted(data.metrics.items())),
         "params": dict(sorted(data.params.items())),
     }
 
 
 def version_gates(tracking_uri: str, name: str) -> dict[str, dict[str, str]]:
-    """Version → its gate outcome tags (``mlops.gate*``) for registered model ``name``;
-    {} when the model does not exist. ``model_versions.list_model_versions`` gives the rest."""
+    """Version → its gate tags (every ``mlops.gate*`` tag) for registered model ``name``;
+    {} without a store or model. ``model_versions.list_model_versions`` gives the rest."""
     if not store_configured(tracking_uri):
         return {}
-    from mlflow.exceptions import MlflowException
-
     escaped = name.replace("'", "\\'")
     with mlflow_errors(tracking_uri, f"read the gate outcomes of model '{name}'"):
-        try:
-            found = make_client(tracking_uri).search_model_versions(f"name = '{escaped}'")
-        except MlflowException as exc:
-            if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-                return {}
-            raise
+        found = make_client(tracking_uri).search_model_versions(f"name = '{escaped}'")
     return {
         str(v.version): {
             k: t for k, t in sorted((v.tags or {}).items()) if k.startswith(GATE_TAG_PREFIX)

@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import MlopsError
+from .process_tree import stop_process_tree
 
 LOG_LINES = 200
 KEEP_SECONDS = 3600.0
@@ -91,6 +91,7 @@ class ManagedRun:
                 "path": self.target,
                 "pipeline": self.pipeline,
                 "status": self.status,
+                "recording": self.status == "running" and self._steps_done(),
                 "started": _iso(self.started_at),
                 "elapsed": round(elapsed, 3),
                 "steps": [step.to_json(now) for step in self.steps.values()],
@@ -99,6 +100,11 @@ class ManagedRun:
                 "summary": self.summary,
                 "error": self.error,
             }
+
+    def _steps_done(self) -> bool:
+        """Every step has ended: the run is recording in MLflow. Hold the lock."""
+        ended = ("ran", "cached", "failed", "not_run")
+        return bool(self.steps) and all(s.state in ended for s in self.steps.values())
 
     def on_stderr_line(self, line: str) -> None:
         """A step event updates its step; any other line joins the log tail."""
@@ -287,14 +293,7 @@ class RunManager:
         run.on_exit(exit_code, "".join(chunks))
 
     def _terminate(self, run: ManagedRun) -> None:
-        """SIGTERM the run's process group and descendants; SIGKILL what outlives the grace."""
-        tree = process_tree(run.process.pid)
-        signal_all(run.process.pid, tree, signal.SIGTERM)
-        deadline = time.monotonic() + self.cancel_grace
-        while time.monotonic() < deadline and any(_alive(p) for p in tree):
-            time.sleep(0.05)
-        tree = tree + [p for p in process_tree(run.process.pid) if p not in tree]
-        signal_all(run.process.pid, tree, signal.SIGKILL)
+        stop_process_tree(run.process.pid, self.cancel_grace)
 
     def _forget_old(self) -> None:
         """Drop finished runs older than ``keep_seconds`` or beyond ``keep_finished``. Hold the lock."""
@@ -304,37 +303,6 @@ class RunManager:
         expired |= {r.id for r in finished[: max(0, len(finished) - self.keep_finished)]}
         for run_id in expired:
             del self._runs[run_id]
-
-
-def process_tree(pid: int) -> list[Any]:
-    """The process ``pid`` and all its descendants (``psutil.Process`` objects)."""
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return []
-
-
-def signal_all(group: int, processes: list[Any], signum: int) -> None:
-    """Send ``signum`` to process group ``group`` and to each process (gone ones ignored)."""
-    import psutil
-
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(group, signum)
-    for process in processes:
-        with contextlib.suppress(psutil.Error):
-            process.send_signal(signum)
-
-
-def _alive(process: Any) -> bool:
-    import psutil
-
-    try:
-        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
-    except psutil.Error:
-        return False
 
 
 def _parse_event(line: str) -> dict[str, Any] | None:

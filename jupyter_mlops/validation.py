@@ -221,13 +221,19 @@ def _check_output(
     settings: DriftSettings,
 ) -> None:
     from .drift import compute_drift
-    from .schemas import as_frame, read_schema, read_stats, schema_file, stats_file
+    from .schemas import as_frame, is_tabular, read_schema, read_stats, schema_file, stats_file
 
     path = schema_file(folder, step, name)
+    artifact, relative = f"{step}.{name}", path.relative_to(folder).as_posix()
+    if not is_tabular(ref):
+        raise MlopsError(
+            f"{artifact} is a {ref.type}, but {relative} expects a DataFrame or Series; "
+            "fix the step or delete the schema",
+            name=name,
+        )
     schema = read_schema(path)
     frame = as_frame(store.get(ref))
-    artifact = f"{step}.{name}"
-    report = validate_frame(frame, schema, artifact, path.relative_to(folder).as_posix())
+    report = validate_frame(frame, schema, artifact, relative)
     if not report.ok:
         checks.validation[name] = report
         checks.fail(report.first_line())

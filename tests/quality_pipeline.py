@@ -1,6 +1,7 @@
 """A small classification notebook for the fixture, test and sync-check tests.
 
-``target`` is exactly ``a > 0.8`` (about 21 % positive), so a fixture keeps its rows aligned
+Features are uniform on [0, 1) (so schemas inferred from any part of the data fit the rest);
+``target`` is exactly ``a > 0.8`` (about 20 % positive), so a fixture keeps its rows aligned
 only if ``y`` still equals ``X['a'] > 0.8`` row by row; ``arrays`` hands the same data on as
 numpy arrays.
 """
@@ -16,21 +17,21 @@ from nbfactory import write_notebook
 
 BIN = Path(sys.executable).parent
 SETUP = (
-    "import numpy as np\nimport pandas as pd\n"
-    "from sklearn.linear_model import LogisticRegression\n"
+    "import numpy as np\nimport pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n"
 )
 LOAD = (
     "%%mlstep load\n"
     "rng = np.random.default_rng(0)\n"
-    "df = pd.DataFrame({'a': rng.normal(size=n), 'b': rng.normal(size=n)})\n"
+    "df = pd.DataFrame({'a': rng.uniform(size=n), 'b': rng.uniform(size=n)})\n"
     "df['target'] = (df['a'] > 0.8).astype(int)\n"
 )
 SPLIT = (
     "%%mlstep split\n"
     "X = df[['a', 'b']]\n"
     "y = df['target']\n"
-    "X_train, X_test = X.iloc[:400], X.iloc[400:]\n"
-    "y_train, y_test = y.iloc[:400], y.iloc[400:]\n"
+    "cut = int(len(df) * 0.8)\n"
+    "X_train, X_test = X.iloc[:cut], X.iloc[cut:]\n"
+    "y_train, y_test = y.iloc[:cut], y.iloc[cut:]\n"
 )
 ARRAYS = "%%mlstep arrays\nXa = X_train.to_numpy()\nya = y_train.to_numpy()\n"
 TRAIN = "%%mlstep train --model model\nmodel = LogisticRegression(C=C).fit(Xa, ya)\n"

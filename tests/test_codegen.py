@@ -106,7 +106,7 @@ def extracted(tmp_path: Path) -> tuple[Pipeline, Path]:
 def test_layout_of_the_package(extracted: tuple[Pipeline, Path]) -> None:
     _, out = extracted
     assert package_name("demo-pipeline") == "demo_pipeline"
-    expected = {"pipeline.yaml", "ruff.toml", "tests/conftest.py"}
+    expected = {"pipeline.yaml", "ruff.toml", "tests/conftest.py", "tests/test_whole_pipeline.py"}
     expected |= {"demo_pipeline/__init__.py", "demo_pipeline/common.py"}
     for step in ("load", "transform", "summary", "report"):
         expected |= {f"demo_pipeline/{step}.py", f"notebooks/{step}.ipynb", f"tests/test_{step}.py"}

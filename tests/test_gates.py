@@ -269,9 +269,14 @@ def test_lower_is_better_and_relative_improvement() -> None:
     assert better.validated, better.reasons
     slightly = decide(gates, "2", {"evaluate": {"rmse": 7.8, "mae": 5.6}}, champion)
     assert slightly.reasons == [
-        "rmse 7.8 improves on champion version 1 (8) by 2.50%, "
-        "less than min_relative_improvement 5.00%",
-        "mae 5.6 improves on champion version 1 (5) by -0.6, less than min_improvement -0.5",
+        "rmse 7.8 improves on champion version 1 (8) by only 2.50% "
+        "(min_relative_improvement 5.00%)",
+        "mae 5.6 is worse than champion version 1 (5) by 0.6 (min_improvement -0.5)",
+    ]
+    relative = config(auc=gate("auc", min_relative_improvement=-0.01))
+    champion = {"version": "1", "metrics": {"evaluate": {"auc": 0.9}}}
+    assert decide(relative, "2", {"evaluate": {"auc": 0.8}}, champion).reasons == [
+        "auc 0.8 is worse than champion version 1 (0.9) by 11.11% (min_relative_improvement -1.00%)"
     ]
     too_high = decide(gates, "2", {"evaluate": {"rmse": 12.0, "mae": 5.0}}, None)
     assert too_high.reasons == ["rmse 12 is above max 10"]
@@ -483,4 +488,4 @@ def test_the_chain_between_model_and_metrics_is_re_run_for_the_champion(
     assert worse.gates is not None and worse.gates.outcome == "rejected"
     assert worse.gates.champion == {"version": "1", "metrics": good.metrics}
     assert worse.gates.reasons[0].startswith(f"error_rate {worse.metrics['error_rate']:.4g} ")
-    assert "less than min_relative_improvement 0.00%" in worse.gates.reasons[0]
+    assert worse.gates.reasons[0].endswith(" (min_relative_improvement 0.00%)")

@@ -12,7 +12,7 @@ import pytest
 from nbfactory import write_notebook
 
 from jupyter_mlops.progress import ProgressEvents
-from jupyter_mlops.run_manager import RunConflict, RunManager, RunNotFound
+from jupyter_mlops.run_manager import ManagedRun, RunConflict, RunManager, RunNotFound, StepState
 
 CELLS = [
     "import time",
@@ -113,3 +113,20 @@ def test_finished_runs_are_forgotten_after_a_while(tmp_path: Path) -> None:
     time.sleep(0.01)
     with pytest.raises(RunNotFound, match="kept for 0 h"):
         manager.get(run.id)
+
+
+def test_events_update_steps_and_the_end_sets_the_status() -> None:
+    run = ManagedRun("r1", "flow.ipynb", "/p", "flow", None, {"a": StepState("a")})  # type: ignore[arg-type]
+    run.on_stderr_line('{"step": "a", "state": "running", "seconds": 0.0}')
+    run.on_stderr_line("some output")
+    assert run.snapshot()["steps"][0]["state"] == "running"
+    assert not run.snapshot()["recording"]
+    run.on_stderr_line('{"step": "a", "state": "ran", "seconds": 1.5}')
+    assert run.snapshot()["recording"]  # every step ended, the process still records
+    summary = {"status": "succeeded", "run_id": "abc", "steps": {}, "error": None}
+    run.on_exit(0, "noise\n" + json.dumps(summary, indent=2) + "\n")
+    snapshot = run.snapshot()
+    assert snapshot["status"] == "succeeded" and snapshot["mlflow_run_id"] == "abc"
+    assert snapshot["steps"] == [{"name": "a", "state": "ran", "seconds": 1.5}]
+    assert snapshot["log"] == ["[a] running", "some output", "[a] ran (1.50 s)"]
+    assert not snapshot["recording"]

@@ -6,6 +6,7 @@ The server runs in-process (``jp_serverapp``, ``allow_root=True``); runs are rea
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -38,6 +39,14 @@ EVALUATE = "%%mlstep evaluate --metrics scores\nscores = {'accuracy': float(mode
 CELLS: list[Any] = [SETUP, PARAMS, LOAD, TRAIN, EVALUATE]
 STEPS = ["load", "train", "evaluate"]
 FINISHED = ("succeeded", "failed", "cancelled")
+
+
+@pytest.fixture(autouse=True)
+def no_closed_event_loop_left(jp_asyncio_loop: Any) -> Any:
+    """pytest-jupyter closes its loop after each test: leave no closed loop as the current
+    one for test modules that run after this one."""
+    yield
+    asyncio.set_event_loop(None)
 
 
 @pytest.fixture
@@ -254,14 +263,15 @@ def test_run_to_completion_then_runs_and_models(api: Api, flow: Path, tracking: 
     assert "accuracy" in history["runs"][0]["metrics"]
     assert api.get("runs", path="work/flow.ipynb")[1]["runs"] == history["runs"]
 
-    client_for(tracking).set_model_version_tag("flow", "1", "mlops.gate", "passed")
+    client_for(tracking).set_model_version_tag("flow", "1", "mlops.gate", "validated")
     code, models = api.get("models/flow")
     assert code == 200
     assert models["aliases"] == {"challenger": "1"}
     (version,) = models["versions"]
     assert version["version"] == "1" and version["aliases"] == ["challenger"]
     assert "accuracy" in version["metrics"]
-    assert version["gates"] == {"mlops.gate": "passed"}
+    assert version["gate"] == "validated"
+    assert version["gates"] == {"mlops.gate": "validated"}
 
 
 def test_history_of_unknown_pipeline_and_model_is_empty(api: Api, tracking: str) -> None:
@@ -290,6 +300,10 @@ def test_run_input_errors(api: Api, flow: Path, jp_root_dir: Path) -> None:
     (jp_root_dir / "notes.txt").write_text("hi")
     assert api.post("run", {"path": "notes.txt"})[0] == 400
     assert api.post("run", {"path": "work/none.ipynb"})[0] == 404
+    (jp_root_dir / "empty").mkdir()
+    code, body = api.post("run", {"path": "empty"})  # a folder without pipeline.yaml
+    assert code == 400 and "pipeline.yaml" in body["message"], body
+    assert str(jp_root_dir) not in body["message"]
     assert api.get("run/0123abcd")[0] == 404
     assert api("DELETE", "run/0123abcd")[0] == 404
 
@@ -436,12 +450,12 @@ def test_bad_query_arguments_are_400(api: Api, flow: Path) -> None:
 def test_unexpected_errors_are_500_without_traceback(
     api: Api, flow: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import jupyter_mlops.handlers as handlers
+    import jupyter_mlops.rest_actions as actions
 
     def explode(path: Path) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(handlers, "_pipeline_or_errors", explode)
+    monkeypatch.setattr(actions, "pipeline_or_errors", explode)
     code, body = api.get("pipeline", path="work/flow.ipynb")
     assert code == 500
     assert "secret" not in body["message"] and "server log" in body["message"]

@@ -201,6 +201,20 @@ def test_invalid_schema_file_fails_the_step_naming_the_file(pipeline: Path) -> N
     assert "schemas/load.df.yaml: invalid pandera schema: " in error
 
 
+def test_schema_for_an_output_that_is_not_a_frame_fails_that_step(pipeline: Path) -> None:
+    shutil.copy(pipeline / "schemas" / "load.df.yaml", pipeline / "schemas" / "train.metrics.yaml")
+    frame = good_frame()
+    frame.loc[0, "y"] = 0.5  # new data: both steps run
+    result = run_bad(pipeline, frame)
+    assert result.returncode == 1
+    assert statuses(result) == {"load": "ran", "train": "failed"}
+    assert json.loads(result.stdout)["error"] == (
+        "step 'train' (notebook cell 4) failed: train.metrics is a dict, but "
+        "schemas/train.metrics.yaml expects a DataFrame or Series; fix the step or delete "
+        "the schema"
+    )
+
+
 def test_failed_validation_report_is_logged_to_mlflow(pipeline: Path, tracking_uri: str) -> None:
     import mlflow
 

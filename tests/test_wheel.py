@@ -154,6 +154,14 @@ def server_extensions(wheel: Path) -> list[str]:
     return sorted(name for name, on in extensions.items() if on is True and name.startswith(DIST))
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def plain(output: str) -> str:
+    """The output without terminal colours (jupyter colours enabled/OK even in a pipe)."""
+    return ANSI.sub("", output)
+
+
 def test_node_is_not_reachable_in_the_new_venv(installed: Installed) -> None:
     done = installed.run("python", "-c", "import shutil; print(shutil.which('node'))")
     assert done.returncode == 0, done.stdout
@@ -163,20 +171,22 @@ def test_node_is_not_reachable_in_the_new_venv(installed: Installed) -> None:
 def test_labextension_list_reports_the_extension_enabled_and_ok(installed: Installed) -> None:
     done = installed.run("jupyter", "labextension", "list")
     assert done.returncode == 0, done.stdout
-    line = next((ln for ln in done.stdout.splitlines() if LABEXTENSION + " v" in ln), None)
-    assert line is not None, done.stdout
+    output = plain(done.stdout)
+    line = next((ln for ln in output.splitlines() if LABEXTENSION + " v" in ln), None)
+    assert line is not None, output
     assert re.search(rf"{LABEXTENSION} v\S+ enabled\s+OK\b", line), line
-    assert str(installed.venv / "share" / "jupyter" / "labextensions") in done.stdout
+    assert str(installed.venv / "share" / "jupyter" / "labextensions") in output
 
 
 def test_server_extension_list_reports_the_extension_enabled_and_ok(installed: Installed) -> None:
     done = installed.run("jupyter", "server", "extension", "list")
     assert done.returncode == 0, done.stdout
+    output = plain(done.stdout)
     for module in server_extensions(installed.wheel):
         name = re.escape(module)
-        assert re.search(rf"^\s*{name} enabled\s*$", done.stdout, re.M), done.stdout
-        assert re.search(rf"^\s*{name} \S+ OK\s*$", done.stdout, re.M), done.stdout
-    assert str(installed.venv / "etc" / "jupyter") in done.stdout
+        assert re.search(rf"^\s*{name} enabled\s*$", output, re.M), output
+        assert re.search(rf"^\s*{name} \S+ OK\s*$", output, re.M), output
+    assert str(installed.venv / "etc" / "jupyter") in output
 
 
 def free_port() -> int:

@@ -146,6 +146,9 @@ export function layoutDag(
   options: IDagOptions = DEFAULT_DAG_OPTIONS
 ): IDagLayout {
   const graph = normalizeDag(steps);
+  if (!graph.length) {
+    return { width: 0, height: 0, nodes: [], edges: [] };
+  }
   const deps = new Map(graph.map(s => [s.name, s.upstream]));
   const layers = orderLayers(dagLayers(graph), deps);
   const boxWidth = (name: string) =>

@@ -63,7 +63,11 @@ export class MlopsPanel extends SidePanel {
     const view = ReactWidget.create(
       <UseSignal signal={model.changed} initialArgs={model.state}>
         {(_, state) => (
-          <PanelView state={state as IPanelState} actions={actions} runUrl={runUrl()} />
+          <PanelView
+            state={state as IPanelState}
+            actions={actions}
+            runUrl={runUrl()}
+          />
         )}
       </UseSignal>
     );

@@ -63,7 +63,11 @@ function ServerBanner(props: { state: IPanelState; onRetry: () => void }) {
 
 function Empty(props: { reason: string; children: React.ReactNode }) {
   return (
-    <div className="jp-mlops-Empty" data-testid="mlops-empty" data-reason={props.reason}>
+    <div
+      className="jp-mlops-Empty"
+      data-testid="mlops-empty"
+      data-reason={props.reason}
+    >
       {props.children}
     </div>
   );
@@ -95,7 +99,12 @@ function Body(props: IPanelViewProps) {
   return (
     <>
       {state.scanMessage && (
-        <div className="jp-mlops-Message" data-failed="true" data-testid="mlops-scan-error" role="alert">
+        <div
+          className="jp-mlops-Message"
+          data-failed="true"
+          data-testid="mlops-scan-error"
+          role="alert"
+        >
           {state.scanMessage}
         </div>
       )}
@@ -111,14 +120,25 @@ function Body(props: IPanelViewProps) {
       )}
       {noSteps ? (
         <Empty reason="no-steps">
-          <p>No steps yet. Mark a code cell as a pipeline step: its first line becomes <code>%%mlstep NAME</code>.</p>
-          <button className="jp-mlops-Button" data-testid="mlops-mark-cell" onClick={actions.markCell}>
+          <p>
+            No steps yet. Mark a code cell as a pipeline step: its first line
+            becomes <code>%%mlstep NAME</code>.
+          </p>
+          <button
+            className="jp-mlops-Button"
+            data-testid="mlops-mark-cell"
+            onClick={actions.markCell}
+          >
             Mark the active cell as a step
           </button>
         </Empty>
       ) : (
         <>
-          <StepsView rows={state.rows} statuses={statuses} onSelect={actions.selectStep} />
+          <StepsView
+            rows={state.rows}
+            statuses={statuses}
+            onSelect={actions.selectStep}
+          />
           <DagView steps={dag} states={states} onSelect={actions.selectStep} />
         </>
       )}
@@ -167,10 +187,16 @@ export function PanelView(props: IPanelViewProps): JSX.Element {
     <div className="jp-mlops-Body" data-server={state.server}>
       <ServerBanner state={state} onRetry={props.actions.retryServer} />
       {state.notebook === null ? (
-        <Empty reason="no-notebook">Open a notebook to see its pipeline steps.</Empty>
+        <Empty reason="no-notebook">
+          Open a notebook to see its pipeline steps.
+        </Empty>
       ) : (
         <>
-          <div className="jp-mlops-Notebook" data-testid="mlops-notebook" data-scan={state.scan}>
+          <div
+            className="jp-mlops-Notebook"
+            data-testid="mlops-notebook"
+            data-scan={state.scan}
+          >
             <span className="jp-mlops-NotebookName" title={state.notebook}>
               {basename(state.notebook)}
             </span>

@@ -6,6 +6,7 @@
 
 import {
   IExtractReply,
+  IGateOutcome,
   IModelVersionJSON,
   IModelsJSON,
   IRunHistory,
@@ -40,7 +41,11 @@ function record(value: unknown, what: string): Record<string, unknown> {
 }
 
 function text(value: unknown): string | null {
-  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
+  return typeof value === 'string'
+    ? value
+    : typeof value === 'number'
+      ? String(value)
+      : null;
 }
 
 function numbers(value: unknown): Record<string, number> {
@@ -83,12 +88,16 @@ export function stepState(value: unknown): StepState {
   if (value === 'done') {
     return 'ran';
   }
-  return typeof value === 'string' && STEP_STATES.has(value) ? (value as StepState) : 'waiting';
+  return typeof value === 'string' && STEP_STATES.has(value)
+    ? (value as StepState)
+    : 'waiting';
 }
 
 /** The run's status; `cancelling` (and anything unknown) still counts as running. */
 export function runStatus(value: unknown): RunStatus {
-  return value === 'succeeded' || value === 'failed' || value === 'cancelled' ? value : 'running';
+  return value === 'succeeded' || value === 'failed' || value === 'cancelled'
+    ? value
+    : 'running';
 }
 
 function stepStatuses(value: unknown): Record<string, IStepStatus> {
@@ -108,6 +117,16 @@ function stepStatuses(value: unknown): Record<string, IStepStatus> {
   return steps;
 }
 
+function gateOutcome(value: unknown): IGateOutcome | null {
+  if (!isRecord(value) || typeof value.outcome !== 'string') {
+    return null;
+  }
+  return {
+    outcome: value.outcome,
+    reasons: isStringArray(value.reasons) ? value.reasons : []
+  };
+}
+
 /** A run snapshot (`POST run`, `GET run/<id>`, `DELETE run/<id>`). */
 export function parseRunSnapshot(value: unknown): IRunStatusJSON {
   const reply = record(value, 'the run');
@@ -122,10 +141,16 @@ export function parseRunSnapshot(value: unknown): IRunStatusJSON {
     status: runStatus(reply.status),
     elapsed: typeof reply.elapsed === 'number' ? reply.elapsed : 0,
     steps: stepStatuses(reply.steps),
-    log: isStringArray(reply.log) ? reply.log : typeof reply.log === 'string' ? reply.log.split('\n') : [],
+    log: isStringArray(reply.log)
+      ? reply.log
+      : typeof reply.log === 'string'
+        ? reply.log.split('\n')
+        : [],
+    recording: reply.recording === true,
     run_id: text(reply.mlflow_run_id) ?? text(summary.run_id),
     model_version: text(summary.model_version),
     metrics: numbers(summary.metrics),
+    gate: gateOutcome(summary.gates),
     error: text(reply.error) ?? text(summary.error)
   };
 }

@@ -4,7 +4,7 @@
  * fails. Pure: the panel model feeds it events and renders the state it returns.
  */
 
-import { IRunStatusJSON, IStepStatus, StepState } from './types';
+import { IGateOutcome, IRunStatusJSON, IStepStatus, StepState } from './types';
 
 export type RunPhase =
   | 'idle'
@@ -26,6 +26,9 @@ export interface IRunState {
   runId: string | null;
   modelVersion: string | null;
   metrics: Record<string, number>;
+  /** Steps done, the run is being recorded in MLflow. */
+  recording: boolean;
+  gate: IGateOutcome | null;
   /** Why the run failed or could not start. */
   message: string | null;
 }
@@ -48,10 +51,16 @@ export const IDLE_RUN: IRunState = {
   runId: null,
   modelVersion: null,
   metrics: {},
+  recording: false,
+  gate: null,
   message: null
 };
 
-const ACTIVE: ReadonlySet<RunPhase> = new Set(['starting', 'running', 'cancelling']);
+const ACTIVE: ReadonlySet<RunPhase> = new Set([
+  'starting',
+  'running',
+  'cancelling'
+]);
 const UNFINISHED: ReadonlySet<StepState> = new Set(['waiting', 'running']);
 
 /** True while a run is starting, running or being cancelled. */
@@ -89,7 +98,11 @@ function applyStatus(state: IRunState, status: IRunStatusJSON): IRunState {
     log: status.log,
     runId: status.run_id ?? state.runId,
     modelVersion: status.model_version ?? state.modelVersion,
-    metrics: Object.keys(status.metrics).length ? status.metrics : state.metrics,
+    metrics: Object.keys(status.metrics).length
+      ? status.metrics
+      : state.metrics,
+    recording: !finished && status.recording,
+    gate: status.gate ?? state.gate,
     message: status.error ?? (phase === 'cancelled' ? 'cancelled' : null)
   };
 }
@@ -104,7 +117,9 @@ export function runReducer(state: IRunState, event: RunEvent): IRunState {
       return {
         ...IDLE_RUN,
         phase: 'starting',
-        steps: Object.fromEntries(event.steps.map(s => [s, { state: 'waiting', seconds: 0 }]))
+        steps: Object.fromEntries(
+          event.steps.map(s => [s, { state: 'waiting', seconds: 0 }])
+        )
       };
     case 'started':
       if (state.phase !== 'starting' && state.phase !== 'cancelling') {
@@ -113,12 +128,20 @@ export function runReducer(state: IRunState, event: RunEvent): IRunState {
       if (state.id !== null) {
         return state;
       }
-      return { ...state, id: event.id, phase: state.phase === 'starting' ? 'running' : 'cancelling' };
+      return {
+        ...state,
+        id: event.id,
+        phase: state.phase === 'starting' ? 'running' : 'cancelling'
+      };
     case 'attach': {
       if (isRunActive(state)) {
         return state;
       }
-      const base: IRunState = { ...IDLE_RUN, phase: 'running', id: event.status.id };
+      const base: IRunState = {
+        ...IDLE_RUN,
+        phase: 'running',
+        id: event.status.id
+      };
       return applyStatus(base, event.status);
     }
     case 'status':
@@ -160,7 +183,9 @@ export function runSummary(state: IRunState): string {
     case 'starting':
       return 'starting…';
     case 'running':
-      return `running: ${done} of ${total} steps done`;
+      return state.recording
+        ? 'recording in MLflow…'
+        : `running: ${done} of ${total} steps done`;
     case 'cancelling':
       return 'cancelling…';
     case 'succeeded': {

@@ -63,7 +63,8 @@ export class RunTracker {
       return;
     }
     const mine = runs.filter(run => run.path === path);
-    const latest = mine.find(run => run.status === 'running') ?? mine[mine.length - 1];
+    const latest =
+      mine.find(run => run.status === 'running') ?? mine[mine.length - 1];
     if (latest) {
       this.dispatch({ type: 'attach', status: latest });
       this.schedulePoll();
@@ -97,7 +98,10 @@ export class RunTracker {
       if (generation !== this.generation) {
         return;
       }
-      const running = error instanceof ApiError && error.status === 409 ? error.details.id : null;
+      const running =
+        error instanceof ApiError && error.status === 409
+          ? error.details.id
+          : null;
       if (typeof running !== 'string') {
         this.dispatch({ type: 'error', message: messageOf(error) });
         return;
@@ -132,8 +136,14 @@ export class RunTracker {
       }
     } catch (error) {
       // 409: it had already finished; the next poll shows how it ended.
-      if (!(error instanceof ApiError && error.status === 409) && generation === this.generation) {
-        this.dispatch({ type: 'error', message: `cannot cancel: ${messageOf(error)}` });
+      if (
+        !(error instanceof ApiError && error.status === 409) &&
+        generation === this.generation
+      ) {
+        this.dispatch({
+          type: 'error',
+          message: `cannot cancel: ${messageOf(error)}`
+        });
       }
     }
   }
@@ -173,9 +183,15 @@ export class RunTracker {
       }
       this.failures++;
       if (error instanceof ApiError && error.status === 404) {
-        this.dispatch({ type: 'error', message: `the server no longer knows run ${id}` });
+        this.dispatch({
+          type: 'error',
+          message: `the server no longer knows run ${id}`
+        });
       } else if (this.failures >= MAX_POLL_FAILURES) {
-        this.dispatch({ type: 'error', message: `lost the run: ${messageOf(error)}` });
+        this.dispatch({
+          type: 'error',
+          message: `lost the run: ${messageOf(error)}`
+        });
       }
     }
     this.schedulePoll();

@@ -36,14 +36,19 @@ function ParamsForm(props: IRunViewProps) {
       <div className="jp-mlops-ParamsGrid">
         {names.map(name => {
           const text = props.paramTexts[name] ?? '';
-          const error = parseParamText(text, paramKind(props.params[name])).error;
+          const error = parseParamText(
+            text,
+            paramKind(props.params[name])
+          ).error;
           const id = `jp-mlops-param-${name}`;
           return (
             <React.Fragment key={name}>
               <label htmlFor={id}>{name}</label>
               <input
                 id={id}
-                className={'jp-mlops-ParamInput' + (error ? ' jp-mod-error' : '')}
+                className={
+                  'jp-mlops-ParamInput' + (error ? ' jp-mod-error' : '')
+                }
                 data-testid="mlops-param"
                 data-param={name}
                 value={text}
@@ -63,8 +68,11 @@ function ParamsForm(props: IRunViewProps) {
   );
 }
 
-function RunLink(props: { run: IRunState; runUrl: (runId: string) => string | null }) {
-  const { runId, modelVersion } = props.run;
+function RunLink(props: {
+  run: IRunState;
+  runUrl: (runId: string) => string | null;
+}) {
+  const { runId, modelVersion, gate } = props.run;
   if (!runId) {
     return <div className="jp-mlops-RunLink" />;
   }
@@ -73,7 +81,12 @@ function RunLink(props: { run: IRunState; runUrl: (runId: string) => string | nu
     <div className="jp-mlops-RunLink">
       MLflow run{' '}
       {url ? (
-        <a href={url} target="_blank" rel="noopener noreferrer" data-testid="mlops-run-link">
+        <a
+          href={url}
+          target="_blank"
+          rel="noopener noreferrer"
+          data-testid="mlops-run-link"
+        >
           {runId}
         </a>
       ) : (
@@ -82,7 +95,21 @@ function RunLink(props: { run: IRunState; runUrl: (runId: string) => string | nu
         </code>
       )}
       {modelVersion && (
-        <span data-testid="mlops-run-model-version"> · model version {modelVersion}</span>
+        <span data-testid="mlops-run-model-version">
+          {' '}
+          · model version {modelVersion}
+        </span>
+      )}
+      {gate && (
+        <span
+          className="jp-mlops-Gate"
+          data-testid="mlops-run-gate"
+          data-gate={gate.outcome}
+          title={gate.reasons.join('\n')}
+        >
+          {' '}
+          · gate {gate.outcome}
+        </span>
       )}
     </div>
   );
@@ -91,7 +118,8 @@ function RunLink(props: { run: IRunState; runUrl: (runId: string) => string | nu
 export function RunView(props: IRunViewProps): JSX.Element {
   const { run, extract } = props;
   const active = isRunActive(run);
-  const elapsed = run.phase !== 'idle' && run.elapsed > 0 ? formatSeconds(run.elapsed) : '';
+  const elapsed =
+    run.phase !== 'idle' && run.elapsed > 0 ? formatSeconds(run.elapsed) : '';
   return (
     <div className="jp-mlops-Run">
       <div className="jp-mlops-Actions">
@@ -131,7 +159,12 @@ export function RunView(props: IRunViewProps): JSX.Element {
         {extract.message ?? ''}
       </div>
       <ParamsForm {...props} />
-      <div className="jp-mlops-RunStatus" data-testid="mlops-run-status" data-phase={run.phase} role="status">
+      <div
+        className="jp-mlops-RunStatus"
+        data-testid="mlops-run-status"
+        data-phase={run.phase}
+        role="status"
+      >
         <span className="jp-mlops-RunSummary">{runSummary(run)}</span>
         <span className="jp-mlops-RunElapsed">{elapsed}</span>
       </div>

@@ -16,7 +16,11 @@ export interface IStepsViewProps {
   onSelect: (step: string) => void;
 }
 
-function Field(props: { label: string; testid: string; items: React.ReactNode[] }) {
+function Field(props: {
+  label: string;
+  testid: string;
+  items: React.ReactNode[];
+}) {
   if (!props.items.length) {
     return null;
   }
@@ -43,7 +47,10 @@ function StepItem(props: {
   const { row, status } = props;
   const state = row.errors.length ? 'error' : (status?.state ?? 'none');
   const duration =
-    status && (status.state === 'ran' || status.state === 'failed' || status.state === 'running')
+    status &&
+    (status.state === 'ran' ||
+      status.state === 'failed' ||
+      status.state === 'running')
       ? formatSeconds(status.seconds)
       : '';
   return (
@@ -58,16 +65,19 @@ function StepItem(props: {
         <button
           className="jp-mlops-StepName"
           data-testid="mlops-step-name"
-          title={`Go to cell ${row.cell}`}
+          title={`${row.name}: go to cell ${row.cell}`}
+          aria-label={`step ${row.name}, cell ${row.cell}: go to the cell`}
           onClick={() => props.onSelect(row.name)}
         >
           {row.name}
         </button>
-        <span className="jp-mlops-StepCell">cell {row.cell}</span>
         <span className="jp-mlops-StepStatus" data-testid="mlops-step-status">
           {row.errors.length ? 'error' : status ? stateLabel(status.state) : ''}
         </span>
-        <span className="jp-mlops-StepDuration" data-testid="mlops-step-duration">
+        <span
+          className="jp-mlops-StepDuration"
+          data-testid="mlops-step-duration"
+        >
           {duration}
         </span>
       </div>
@@ -95,7 +105,12 @@ function StepItem(props: {
         ))}
       />
       {row.errors.map((message, i) => (
-        <div key={i} className="jp-mlops-StepError" data-testid="mlops-step-error" role="alert">
+        <div
+          key={i}
+          className="jp-mlops-StepError"
+          data-testid="mlops-step-error"
+          role="alert"
+        >
           {message}
         </div>
       ))}
@@ -105,7 +120,17 @@ function StepItem(props: {
 
 export function StepsView(props: IStepsViewProps): JSX.Element {
   return (
-    <ol className="jp-mlops-Steps" data-testid="mlops-steps" aria-label="Pipeline steps">
+    <ol
+      className={
+        'jp-mlops-Steps' +
+        (Object.keys(props.statuses).length ||
+        props.rows.some(r => r.errors.length)
+          ? ' jp-mod-status'
+          : '')
+      }
+      data-testid="mlops-steps"
+      aria-label="Pipeline steps"
+    >
       {props.rows.map(row => (
         <StepItem
           key={row.name + ':' + row.cell}

@@ -47,13 +47,7 @@ export interface IExtractReply {
 
 /** Step states while a run goes on (the runner's progress states). */
 export type StepState =
-  | 'waiting'
-  | 'running'
-  | 'ran'
-  | 'cached'
-  | 'failed'
-  | 'not_run'
-  | 'cancelled';
+  'waiting' | 'running' | 'ran' | 'cached' | 'failed' | 'not_run' | 'cancelled';
 
 export interface IStepStatus {
   state: StepState;
@@ -75,11 +69,22 @@ export interface IRunStatusJSON {
   steps: Record<string, IStepStatus>;
   /** The last lines the run printed. */
   log: string[];
+  /** True while the steps are done and the run is being recorded in MLflow. */
+  recording: boolean;
   /** The MLflow (parent) run, once known. */
   run_id: string | null;
   model_version: string | null;
   metrics: Record<string, number>;
+  /** The model gate's decision on the version the run registered, if gates ran. */
+  gate: IGateOutcome | null;
   error: string | null;
+}
+
+/** A model gate's decision (`summary.gates` of a finished run). */
+export interface IGateOutcome {
+  /** validated | rejected */
+  outcome: string;
+  reasons: string[];
 }
 
 /** One recent pipeline run recorded in MLflow (`GET runs?path=`). */
