@@ -23,3 +23,8 @@ def unload_ipython_extension(ipython: Any) -> None:
         for name in names:
             magics[kind].pop(name, None)
     ipython.magics_manager.registry.pop("MlopsMagics", None)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The Jupyter server extension (REST API under ``/jupyter-mlops/``), enabled on install."""
+    return [{"module": "jupyter_mlops.server_extension"}]
