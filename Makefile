@@ -62,8 +62,33 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: lint $(KERNELSPEC) ui-test ## Lint, end-to-end UI tests, then pytest (extra arguments: PYTEST_ARGS='-k show -x')
+test: lint $(KERNELSPEC) ui-test ## Lint, end-to-end UI tests, then pytest (extra arguments: PYTEST_ARGS='-k show -x'), then test-examples
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-examples
+
+# Each example notebook as CI checks it: extract into build/examples/<stem>/ with a gates
+# section, `check` (green right after extraction), a gated headless run (a fresh MLflow store,
+# so the thresholds alone decide; it writes schemas and captures fixtures), `check` again
+# (schemas, fixtures and gates are the user's), then the generated tests on the fixtures.
+EXAMPLES ?= classification regression
+EXAMPLES_DIR = build/examples
+MLOPS = $(VENV)/bin/jupyter-mlops
+GATES_classification = gates:\n  metrics:\n    accuracy: {min: 0.9}\n    roc_auc: {min: 0.95}\n
+GATES_regression = gates:\n  metrics:\n    ridge_metrics.r2: {min: 0.25}\n    forest_metrics.rmse: {max: 70, greater_is_better: false}\n
+
+.PHONY: test-examples
+
+test-examples: $(addprefix test-example-,$(EXAMPLES)) ## check, gated run and generated tests of each example notebook
+
+test-example-%: $(KERNELSPEC)
+	@rm -rf $(EXAMPLES_DIR)/$* $(EXAMPLES_DIR)/$*-mlflow && mkdir -p $(EXAMPLES_DIR)/$*-mlflow
+	$(MLOPS) extract notebooks/$*.ipynb -o $(EXAMPLES_DIR)/$* > /dev/null
+	@printf '%b' '$(GATES_$*)' >> $(EXAMPLES_DIR)/$*/pipeline.yaml
+	$(MLOPS) check notebooks/$*.ipynb $(EXAMPLES_DIR)/$*
+	$(MLOPS) run $(EXAMPLES_DIR)/$* --engine inprocess --fail-on-rejected \
+		--tracking-uri sqlite:///$(abspath $(EXAMPLES_DIR))/$*-mlflow/mlflow.db
+	$(MLOPS) check notebooks/$*.ipynb $(EXAMPLES_DIR)/$*
+	$(MLOPS) test $(EXAMPLES_DIR)/$* -q -p no:cacheprovider
 
 # End-to-end tests of the JupyterLab panel (ui-tests/: Playwright + galata) in Debian's
 # Chromium, never a downloaded browser. CI runs as root with no stdin: apt-get needs no prompt.

@@ -109,7 +109,7 @@ def message_html(message: Message | None) -> str:
     parts = [f'<div style="color: {colour}; margin: 4px 0;">{escape(message.text)}</div>']
     if message.details:
         items = "".join(f"<li>{escape(line)}</li>" for line in message.details)
-        parts.append(f'<ul style="color: {colour}; margin: 2px 0 4px 1.2em;">{items}</ul>')
+        parts.append(f'<ul style="color: {FG}; margin: 2px 0 4px 1.2em;">{items}</ul>')
     if message.traceback:
         parts.append(
             f'<details style="color: {FG};"><summary>traceback</summary>'

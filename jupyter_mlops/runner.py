@@ -17,6 +17,7 @@ from typing import Any
 from .artifacts import ArtifactStore
 from .cache import CacheEntry, StepCache, cache_key, normalized_code, setup_definitions
 from .drift import drift_settings
+from .gates import read_gates
 from .engines import Engine, StepJob, get_engine
 from .errors import MlopsError
 from .executor import run_dag
@@ -119,6 +120,7 @@ class _Run:
         }
         self.setup_code = setup_definitions(self._read(f"{pipeline_file.package}/common.py"))
         self.drift = drift_settings(pipeline_file.settings.get("drift"), str(pipeline_file.path))
+        read_gates(pipeline_file)  # a malformed gates: section is refused before any step runs
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
 

@@ -172,6 +172,13 @@ def test_values_out_of_range_and_nulls_are_all_reported(pipeline: Path) -> None:
     assert failures["color"]["detail"] == "1 missing values where none are allowed"
 
 
+def test_papermill_engine_validates_the_same_way(pipeline: Path, kernel_name: str) -> None:
+    bad = write_csv(good_frame().rename(columns={"x": "x_value"}), pipeline.parent / "bad.csv")
+    result = cli("run", str(pipeline), "--no-track", "--json", "-p", f"data_path={bad}")
+    summary = assert_stopped_before_training(result)
+    assert summary["error"].endswith("2 failing checks in columns x, x_value (300 rows)")
+
+
 def test_a_fixed_run_after_a_failure_trains_again(pipeline: Path) -> None:
     bad = good_frame().rename(columns={"x": "x_value"})
     assert run_bad(pipeline, bad).returncode == 1

@@ -247,6 +247,19 @@ def test_cancel_lets_the_running_step_finish_and_starts_no_other(tmp_path: Path)
     assert statuses(panel) == {"first": "cached", "second": "ran"}
 
 
+def test_papermill_engine_from_the_menu_keeps_step_reports(tmp_path: Path, kernel_name):
+    notebook = write_notebook(tmp_path / "slow.ipynb", SLOW)
+    panel = build_panel(notebook)
+    panel.param_inputs["pause"].value = "0"
+    panel.track.value, panel.engine.value = False, "papermill"
+    click_and_wait(panel, panel.run_button)
+    assert statuses(panel) == {"first": "ran", "second": "ran"}, panel.message.value
+    result = panel.model.result
+    assert result is not None
+    report = result.steps["second"].report
+    assert report is not None and report.suffix == ".ipynb" and report.is_file()
+
+
 def test_bad_parameter_field_is_refused_before_anything_runs(example: Path, tmp_path: Path):
     panel = build_panel(example, output_dir=tmp_path / "pkg")
     panel.param_inputs["max_depth"].value = ""

@@ -32,6 +32,7 @@ module.exports = {
     video: 'off',
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
+    actionTimeout: 30 * 1000,
     launchOptions: {
       executablePath: chromium,
       args: [

@@ -11,6 +11,7 @@ import {
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { MlopsApi } from './api';
 import { stepIcon } from './icon';
@@ -60,8 +61,23 @@ function activate(
   let mlflowUi = '';
   const current = (): NotebookPanel | null => tracker.currentWidget;
 
-  const toggleStep = async (): Promise<void> => {
+  /** From the cell context menu: act on the cell that was right-clicked. */
+  const targetCell = (
+    args: ReadonlyPartialJSONObject
+  ): NotebookPanel | null => {
     const panel = current();
+    if (panel && args.origin === 'context-menu') {
+      const node = app.contextMenuHitTest(n => n.classList.contains('jp-Cell'));
+      const index = panel.content.widgets.findIndex(cell => cell.node === node);
+      if (index >= 0 && index !== panel.content.activeCellIndex) {
+        panel.content.activeCellIndex = index;
+      }
+    }
+    return panel;
+  };
+
+  const toggleStep = async (args: ReadonlyPartialJSONObject): Promise<void> => {
+    const panel = targetCell(args);
     if (!panel) {
       return;
     }
@@ -134,14 +150,15 @@ function activate(
   });
 
   app.commands.addCommand(CommandIDs.toggleStep, {
-    label: () =>
-      activeCellIsStep(current())
+    label: args =>
+      activeCellIsStep(targetCell(args))
         ? 'Unmark Pipeline Step'
         : 'Mark Cell as Pipeline Step',
     caption:
       'Add or remove the %%mlstep line that makes this cell a pipeline step',
     icon: stepIcon,
-    isEnabled: () => current()?.content.activeCell?.model.type === 'code',
+    isEnabled: args =>
+      targetCell(args)?.content.activeCell?.model.type === 'code',
     execute: toggleStep
   });
   app.commands.addCommand(CommandIDs.openPanel, {

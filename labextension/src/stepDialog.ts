@@ -1,7 +1,8 @@
 /**
  * The dialog that asks for a new step's name: pre-filled with a proposal, checked on
  * every keystroke (`checkStepName`); an invalid or duplicate name shows why under the
- * input and disables the accept button (the Dialog also ignores Enter then).
+ * input and disables the accept button (the Dialog also ignores Enter then: it reads the
+ * input's validity, set here with setCustomValidity).
  */
 
 import { Dialog, showDialog } from '@jupyterlab/apputils';
@@ -42,7 +43,6 @@ class StepNameBody extends Widget implements Dialog.IBodyWidget<string> {
       p.textContent = note;
       this.node.appendChild(p);
     }
-    // Runs before the Dialog's own input handler, which then reads the validity.
     this.input.addEventListener('input', () => this.validate());
   }
 
@@ -52,6 +52,9 @@ class StepNameBody extends Widget implements Dialog.IBodyWidget<string> {
     this.input.classList.toggle('jp-mod-error', problem !== null);
     this.input.setAttribute('aria-invalid', String(problem !== null));
     this.error.textContent = problem ?? '';
+    // The Dialog checks validity on 'input' (a capturing listener on the document, so
+    // before this one ran): let it check again now that the input says why.
+    this.node.dispatchEvent(new Event('input', { bubbles: true }));
   }
 
   protected onAfterAttach(): void {

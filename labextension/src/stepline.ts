@@ -140,9 +140,13 @@ export function checkStepName(
   return null;
 }
 
-/** `text` as a snake_case identifier of at most a few words ('' when nothing is left). */
+/**
+ * `text` as a snake_case identifier of at most a few words, parenthesized asides and
+ * stop words left out ('' when nothing is left).
+ */
 export function slugify(text: string, maxWords = MAX_PROPOSED_WORDS): string {
   const words = text
+    .replace(/\([^)]*\)|\[[^\]]*\]/g, ' ')
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')

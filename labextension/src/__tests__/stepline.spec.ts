@@ -106,7 +106,9 @@ describe('proposing a name', () => {
   it('slugifies headings and comments into a few snake_case words', () => {
     expect(slugify('Load the data')).toBe('load_data');
     expect(slugify('Train/test split')).toBe('train_test_split');
-    expect(slugify('Feature engineering (v2)!')).toBe('feature_engineering_v2');
+    expect(slugify('Feature engineering v2!')).toBe('feature_engineering_v2');
+    expect(slugify('A quick look (not a step)')).toBe('quick_look');
+    expect(slugify('(only an aside)')).toBe('');
     expect(slugify('Évaluer le modèle')).toBe('evaluer_le_modele');
     expect(slugify('trainModel')).toBe('train_model');
     expect(slugify('2 models')).toBe('step_2_models');
