@@ -17,10 +17,10 @@ from typing import Any
 from .artifacts import ArtifactStore
 from .cache import CacheEntry, StepCache, cache_key, normalized_code, setup_definitions
 from .drift import drift_settings
-from .gates import read_gates
 from .engines import Engine, StepJob, get_engine
 from .errors import MlopsError
 from .executor import run_dag
+from .gates import read_gates
 from .model import Step
 from .params import resolve_params
 from .pipeline_file import PipelineFile, read_pipeline_file
