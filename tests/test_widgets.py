@@ -181,6 +181,15 @@ def test_magic_opens_the_panel_and_run_button_runs_every_step(
     assert_no_global_store(tmp_path)
 
 
+def test_unreadable_tracking_store_is_one_line_in_the_models_section(example: Path, tmp_path):
+    broken = tmp_path / "broken.db"
+    broken.write_text("not a database")
+    panel = build_panel(example, tracking_uri=f"sqlite:///{broken}")
+    assert panel.wait(120)
+    assert "cannot list the versions of model &#x27;classification&#x27;" in panel.models.value
+    assert "<br" not in panel.models.value and "Traceback" not in panel.models.value
+
+
 def test_extraction_errors_are_listed_with_cell_and_step(tmp_path: Path):
     notebook = write_notebook(
         tmp_path / "broken.ipynb",
