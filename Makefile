@@ -62,7 +62,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: lint $(KERNELSPEC) ui-test ## Lint, end-to-end UI tests, then pytest (extra arguments: PYTEST_ARGS='-k show -x'), then test-examples
+test: lint $(KERNELSPEC) labextension-test labextension ui-test ## Lint, panel unit tests, end-to-end UI tests, then pytest (extra arguments: PYTEST_ARGS='-k show -x'), then test-examples
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-examples
 
@@ -114,6 +114,34 @@ ui-test: $(KERNELSPEC) $(CHROMIUM) $(UI_DEPS) ## End-to-end tests of the panel: 
 		npx playwright test $(UI_TEST_ARGS) || { \
 		echo "--- last lines of ui-tests/jupyter-server.log:"; tail -n 60 ui-tests/jupyter-server.log; exit 1; }
 
+# The JupyterLab panel (labextension/, TypeScript): npm ci from the committed lock file, built
+# into jupyter_mlops/labextension/ and copied into $(VENV) where the wheel's shared-data puts
+# it. `make venv` (pip install -e) builds it too, through the hatch-jupyter-builder hook in
+# pyproject.toml; `make labextension` rebuilds it after source edits.
+LABEXT_DEPS = labextension/node_modules/.package-lock.json
+LABEXT_SOURCES = $(wildcard labextension/src/*.ts labextension/src/*.tsx labextension/style/* labextension/schema/*) \
+	labextension/package.json labextension/tsconfig.json
+LABEXT_BUILD = jupyter_mlops/labextension/package.json
+LABEXT_INSTALLED = $(VENV)/share/jupyter/labextensions/jupyter-mlops
+
+.PHONY: labextension labextension-test
+
+$(LABEXT_DEPS): labextension/package.json labextension/package-lock.json
+	cd labextension && npm ci --no-audit --no-fund
+	touch $@
+
+$(LABEXT_BUILD): $(LABEXT_DEPS) $(LABEXT_SOURCES) | $(STAMP)
+	cd labextension && PATH="$(abspath $(VENV))/bin:$$PATH" npm run build:prod
+	touch $@
+
+labextension: $(LABEXT_BUILD) ## Build the JupyterLab panel (npm ci, build) and install it into $(VENV)
+	rm -rf $(LABEXT_INSTALLED)
+	cp -r jupyter_mlops/labextension $(LABEXT_INSTALLED)
+	cp labextension/install.json $(LABEXT_INSTALLED)/
+
+labextension-test: $(LABEXT_DEPS) ## Panel unit tests (jest), type check, formatting check
+	cd labextension && npm run lint && npm test
+
 bench: $(KERNELSPEC) ## Run the benchmarks (benchmarks/run_all.py)
 	@if [ -f benchmarks/run_all.py ]; then \
 		$(PY) benchmarks/run_all.py; \
@@ -123,8 +151,10 @@ bench: $(KERNELSPEC) ## Run the benchmarks (benchmarks/run_all.py)
 
 clean: ## Remove caches, build output and extracted demo pipelines (keeps the venv and runs)
 	rm -rf .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info notebooks/pipelines
+	rm -rf labextension/lib labextension/tsconfig.tsbuildinfo
 	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o \
 		-type d -name __pycache__ -exec rm -rf {} +
 
 distclean: clean ## clean, plus the venv and local run state (.mlops, mlruns, mlflow.db)
 	rm -rf $(VENV) .mlops mlruns mlflow.db mlartifacts
+	rm -rf labextension/node_modules jupyter_mlops/labextension

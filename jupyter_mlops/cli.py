@@ -223,10 +223,10 @@ def run_command(args: argparse.Namespace) -> int:
             result = run_pipeline(folder, options)
     else:
         result = run_pipeline(folder, options, show_progress=True)
-    print_run_report(result, as_json=args.json)
     from .cli_quality import capture_fixtures_after_run
 
     capture_fixtures_after_run(folder, result)
+    print_run_report(result, as_json=args.json)
     if args.fail_on_rejected and result.gates is not None and not result.gates.validated:
         return 1
     return 0 if result.status == "succeeded" else 1

@@ -175,8 +175,9 @@ def capture_fixtures_after_run(folder: Path, result: Any) -> None:
         return  # --only: not every step's outputs are known
     try:
         captured = capture_if_missing(folder, outputs)
-    except MlopsError as error:
-        print(f"warning: test fixtures not captured: {error}", file=sys.stderr)
+    except Exception as error:  # the run succeeded: a capture problem is only a warning
+        detail = str(error) if isinstance(error, MlopsError) else f"{type(error).__name__}: {error}"
+        print(f"warning: test fixtures not captured: {detail}", file=sys.stderr)
         return
     if captured is not None:
         print(

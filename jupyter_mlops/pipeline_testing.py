@@ -39,6 +39,9 @@ class StepOnFixtures:
     outputs: dict[str, Any]
     recorded: dict[str, dict[str, Any]]  # output -> {"type": ..., "nan_columns": [...]}
 
+    def __repr__(self) -> str:
+        return f"<step {self.step.name} on the fixtures of {self.folder}>"
+
 
 _runs: dict[tuple[str, str], StepOnFixtures] = {}
 
@@ -104,6 +107,7 @@ def _input(folder: Path, manifest: dict[str, Any], key: str) -> Any:
 
 def check_output_types(run: StepOnFixtures) -> None:
     """Every declared output was produced, with the type the captured run recorded."""
+    __tracebackhide__ = True  # pytest shows the assertion, not this helper
     problems = []
     for name in run.step.outputs:
         recorded = run.recorded.get(name, {}).get("type")
@@ -117,6 +121,7 @@ def check_output_types(run: StepOnFixtures) -> None:
 
 def check_finite(run: StepOnFixtures) -> None:
     """No NaN or inf in numeric outputs (NaN only where the captured run had it too)."""
+    __tracebackhide__ = True  # pytest shows the assertion, not this helper
     problems = []
     for name in run.step.outputs:
         allowed = frozenset(run.recorded.get(name, {}).get("nan_columns", []))
@@ -169,6 +174,7 @@ def _frame_problems(
 
 def check_schemas(run: StepOnFixtures) -> None:
     """DataFrame/Series outputs satisfy ``schemas/<step>.<name>.yaml`` where one exists."""
+    __tracebackhide__ = True  # pytest shows the assertion, not this helper
     frames = [n for n in run.step.outputs if _is_pandas(run.outputs[n])]
     if not frames:
         skip(f"step '{run.step.name}' has no DataFrame or Series outputs")
@@ -205,6 +211,7 @@ def _is_pandas(value: Any) -> bool:
 
 def check_beats_dummy(run: StepOnFixtures) -> None:
     """The ``--model`` scores better than a scikit-learn dummy baseline on its training data."""
+    __tracebackhide__ = True  # pytest shows the assertion, not this helper
     name = run.step.model
     if name is None:
         skip(f"step '{run.step.name}' has no --model")
@@ -252,6 +259,7 @@ def run_pipeline_on_fixtures(folder: str | Path, work_dir: str | Path, engine: s
     their fixtures; checks it succeeds and every output has its recorded type.
 
     The copy is run untracked, with its schemas validated and drift off."""
+    __tracebackhide__ = True
     from .runner import RunOptions, run_pipeline
 
     folder = Path(folder).resolve()

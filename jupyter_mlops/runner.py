@@ -241,7 +241,8 @@ class _Run:
         ]
         if outputs:
             written = write_schemas(self.file.folder, self.store, outputs)
-            result.schemas_written, result.warnings = written.written, written.warnings
+            result.schemas_written += written.written
+            result.warnings += written.warnings
 
     def _fail(self, result: StepResult, message: str) -> bool:
         result.status = "failed"

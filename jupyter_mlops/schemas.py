@@ -6,9 +6,12 @@ commit. Inference (:func:`infer_schema`) records, per column:
 
 * the dtype, and ``nullable`` when the data has missing values;
 * numeric (not bool) columns: ``in_range(lo, hi)`` — the observed min/max widened by
-  ``RANGE_TOLERANCE`` (10%) of their span (of ``max(|value|, 1)`` for a constant column) on
+  ``RANGE_TOLERANCE`` (50%) of their span (of ``max(|value|, 1)`` for a constant column) on
   each side, a non-negative column keeping ``lo >= 0``; bounds rounded outward (integers for
-  integer columns, else to the margin's leading digit);
+  integer columns, else to the margin's leading digit). The margin is wide on purpose: a
+  failed check stops the pipeline, so it targets gross errors (units, signs, sentinels such
+  as -999); a sample's extremes move with its size (a 10% margin failed most re-splits of
+  the example data), and smaller shifts are the drift check's job;
 * categorical columns (category dtype, or strings with at most ``MAX_CATEGORIES`` distinct
   values and at least two rows per value): ``isin(values seen)``;
 * the frame is ``strict``: a missing or unexpected column fails. Datetimes get no range.
@@ -34,7 +37,7 @@ from .cache import CacheEntry
 from .errors import ArtifactError, DataSchemaError
 
 SCHEMAS_DIR = "schemas"
-RANGE_TOLERANCE = 0.10
+RANGE_TOLERANCE = 0.5
 MAX_CATEGORIES = 50
 SERIES_COLUMN = "value"
 HEADER = """\
@@ -96,15 +99,18 @@ def _plain(value: Any) -> Any:
 
 
 def widened_range(
-    low: float, high: float, integer: bool, tolerance: float = RANGE_TOLERANCE
+    low: float, high: float, integer: bool, tolerance: float | None = None
 ) -> tuple[float, float]:
     """The allowed range for observed ``[low, high]`` (see the module docstring)."""
+    tolerance = RANGE_TOLERANCE if tolerance is None else tolerance
     margin = tolerance * ((high - low) if high > low else max(abs(high), 1.0))
     lo, hi = low - margin, high + margin
     if low >= 0:
         lo = max(lo, 0.0)
     if integer:
         return int(math.floor(lo)), int(math.ceil(hi))
+    if margin <= 0:
+        return lo, hi
     exponent = math.floor(math.log10(margin))
     step, digits = 10.0**exponent, max(0, -exponent)
     return round(math.floor(lo / step) * step, digits), round(math.ceil(hi / step) * step, digits)

@@ -76,9 +76,14 @@ class ValidationReport:
         )
 
     def to_text(self) -> str:
-        """The summary line, then one indented line per failure."""
+        """The summary line, one indented line per failure, and what to do if it is intended."""
         lines = [self.first_line()]
         lines += [f"  - {f.describe(self.rows)}" for f in self.failures]
+        if self.failures:
+            lines.append(
+                f"  (a change you intended? edit {self.schema}, or delete it: the next "
+                "successful run infers it again)"
+            )
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:

@@ -30,20 +30,22 @@ def checks_of(schema, column: str) -> dict[str, dict]:  # type: ignore[no-untype
 @pytest.mark.parametrize(
     ("low", "high", "integer", "expected"),
     [
-        (18, 90, True, (10, 98)),  # span 72: margin 7.2, rounded outward to integers
-        (0, 9, True, (0, 10)),  # non-negative data keeps lo = 0
-        (-5, 5, True, (-6, 6)),
-        (4.3, 7.9, False, (3.9, 8.3)),  # margin 0.36: bounds on the 0.1 grid
-        (0.25, 0.75, False, (0.2, 0.8)),
-        (-1.234, -1.234, False, (-1.4, -1.1)),  # constant: 10% of |value|
-        (0.0, 0.0, False, (0.0, 0.1)),  # constant zero: 10% of 1
-        (1e6, 3e6, False, (8e5, 3.2e6)),
+        (18, 90, True, (0, 126)),  # span 72: margin 36; non-negative data keeps lo = 0
+        (0, 9, True, (0, 14)),  # integer columns: bounds rounded outward to integers
+        (-5, 5, True, (-10, 10)),
+        (4.3, 7.9, False, (2.0, 10.0)),  # margin 1.8: bounds on the grid of 1
+        (0.25, 0.75, False, (0.0, 1.0)),
+        (-1.234, -1.234, False, (-1.9, -0.6)),  # constant: 50% of |value|
+        (0.0, 0.0, False, (0.0, 0.5)),  # constant zero: 50% of 1
+        (1e6, 3e6, False, (0.0, 4e6)),
+        (-3.1, 2.7, False, (-6.0, 6.0)),  # margin 2.9: bounds on the grid of 1
     ],
 )
 def test_widened_range(low: float, high: float, integer: bool, expected: tuple) -> None:
     assert widened_range(low, high, integer) == pytest.approx(expected)
     lo, hi = widened_range(low, high, integer)
     assert lo <= low and hi >= high
+    assert widened_range(low, high, integer, tolerance=0.0)[1] >= high
 
 
 def test_inferred_schema_has_dtypes_nullability_categories_and_loose_ranges() -> None:
@@ -68,9 +70,9 @@ def test_inferred_schema_has_dtypes_nullability_categories_and_loose_ranges() ->
 
     x_range = checks_of(schema, "x")["in_range"]
     assert x_range["min_value"] == 0.0  # non-negative column stays >= 0
-    assert frame["x"].max() < x_range["max_value"] == pytest.approx(110.0)
+    assert frame["x"].max() < x_range["max_value"] == pytest.approx(150.0)
     id_range = checks_of(schema, "id")["in_range"]
-    assert (id_range["min_value"], id_range["max_value"]) == (0, 329)  # 299 + 29.9, ceiled
+    assert (id_range["min_value"], id_range["max_value"]) == (0, 449)  # 299 + 149.5, ceiled
     y_range = checks_of(schema, "y")["in_range"]
     assert y_range["min_value"] < frame["y"].min() and y_range["max_value"] > frame["y"].max()
 
@@ -91,7 +93,7 @@ def test_schema_file_is_pandera_yaml_that_reads_back_identically(tmp_path: Path)
     assert path == tmp_path / "schemas" / "load.df.yaml"
     text = path.read_text()
     assert text.startswith("# Data schema of output 'df' of step 'load' (pandera YAML)")
-    assert "widened by 10% of their span" in text
+    assert "widened by 50% of their span" in text
     assert read_schema(path).to_yaml() == infer_schema(frame, "load.df").to_yaml()
     assert from_yaml(text).validate(frame).equals(frame)  # pandera's own reader
     assert not list(path.parent.glob(".*.tmp"))

@@ -310,10 +310,10 @@ export class PanelModel {
       return;
     }
     try {
-      const [history, models] = await Promise.all([
-        this.api.history(handle.path),
-        this.api.models(name, handle.path)
-      ]);
+      // One after the other: the server imports MLflow on the first call, and two
+      // first imports in parallel threads can deadlock.
+      const history = await this.api.history(handle.path);
+      const models = await this.api.models(name, handle.path);
       if (handle === this.handle) {
         this.update({ history, models, recordsMessage: null });
       }

@@ -25,7 +25,8 @@
  *   mlops-run             Run button; mlops-cancel Cancel button
  *   mlops-run-status      run status line; data-phase = idle | starting | running |
  *                         cancelling | succeeded | failed | cancelled | error
- *   mlops-run-link        the MLflow run id (a link when an MLflow UI URL is configured)
+ *   mlops-run-link        the MLflow run: first 12 characters shown, data-run-id = the full
+ *                         id (a link when the mlflowUiUrl setting is set)
  *   mlops-run-model-version  "model version N" registered by the run
  *   mlops-run-log         the run's log tail (<pre> in a <details>)
  *   mlops-models          Models section; mlops-models-reload; mlops-models-empty;

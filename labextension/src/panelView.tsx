@@ -98,6 +98,19 @@ function Body(props: IPanelViewProps) {
   const noSteps = state.scan === 'ok' && state.rows.length === 0;
   return (
     <>
+      <RunView
+        params={state.pipeline?.params ?? {}}
+        paramTexts={state.paramTexts}
+        extract={state.extract}
+        run={state.run}
+        canRun={state.scan === 'ok' && state.rows.length > 0}
+        runUrl={props.runUrl}
+        onParam={actions.setParam}
+        onResetParams={actions.resetParams}
+        onExtract={actions.extract}
+        onRun={actions.run}
+        onCancel={actions.cancel}
+      />
       {state.scanMessage && (
         <div
           className="jp-mlops-Message"
@@ -142,19 +155,6 @@ function Body(props: IPanelViewProps) {
           <DagView steps={dag} states={states} onSelect={actions.selectStep} />
         </>
       )}
-      <RunView
-        params={state.pipeline?.params ?? {}}
-        paramTexts={state.paramTexts}
-        extract={state.extract}
-        run={state.run}
-        canRun={state.scan === 'ok' && state.rows.length > 0}
-        runUrl={props.runUrl}
-        onParam={actions.setParam}
-        onResetParams={actions.resetParams}
-        onExtract={actions.extract}
-        onRun={actions.run}
-        onCancel={actions.cancel}
-      />
       <ModelsView
         models={state.models}
         history={state.history}

@@ -86,12 +86,18 @@ function RunLink(props: {
           target="_blank"
           rel="noopener noreferrer"
           data-testid="mlops-run-link"
+          data-run-id={runId}
+          title={runId}
         >
-          {runId}
+          <code>{runId.slice(0, 12)}</code>
         </a>
       ) : (
-        <code data-testid="mlops-run-link" title="MLflow run id">
-          {runId}
+        <code
+          data-testid="mlops-run-link"
+          data-run-id={runId}
+          title={`MLflow run id ${runId}`}
+        >
+          {runId.slice(0, 12)}
         </code>
       )}
       {modelVersion && (

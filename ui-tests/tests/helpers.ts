@@ -53,3 +53,47 @@ export function screenshotPath(name: string, fallbackDir: string): string {
   fs.mkdirSync(dir, { recursive: true });
   return path.join(dir, name);
 }
+
+/**
+ * WCAG contrast ratio of an element's text colour against the first opaque background
+ * behind it (walking up the ancestors), as rendered in the current theme.
+ */
+export async function contrastRatio(target: Locator): Promise<number> {
+  return target.evaluate(el => {
+    const rgba = (css: string): number[] => {
+      const ctx = document.createElement('canvas').getContext('2d')!;
+      ctx.fillStyle = '#000';
+      ctx.fillStyle = css; // normalizes any CSS colour syntax
+      ctx.fillRect(0, 0, 1, 1);
+      const [r, g, b, a] = ctx.getImageData(0, 0, 1, 1).data;
+      return [r, g, b, a / 255];
+    };
+    const parse = (css: string): number[] => {
+      const m = css.match(/rgba?\(([^)]+)\)/);
+      if (!m) {
+        return rgba(css);
+      }
+      const parts = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+      return [parts[0], parts[1], parts[2], parts.length > 3 ? parts[3] : 1];
+    };
+    const luminance = ([r, g, b]: number[]): number => {
+      const lin = (c: number) => {
+        const s = c / 255;
+        return s <= 0.03928 ? s / 12.92 : Math.pow((s + 0.055) / 1.055, 2.4);
+      };
+      return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+    };
+    let background: number[] | null = null;
+    for (let node: Element | null = el; node; node = node.parentElement) {
+      const bg = parse(getComputedStyle(node).backgroundColor);
+      if (bg[3] > 0.5) {
+        background = bg;
+        break;
+      }
+    }
+    const fg = parse(getComputedStyle(el).color);
+    const l1 = luminance(fg);
+    const l2 = luminance(background ?? [255, 255, 255, 1]);
+    return (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+  });
+}
