@@ -107,12 +107,17 @@ $(UI_DEPS): ui-tests/package.json ui-tests/package-lock.json
 	cd ui-tests && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 	touch $@
 
-ui-test: $(KERNELSPEC) $(CHROMIUM) $(UI_DEPS) ## End-to-end tests of the panel: JupyterLab in headless Chromium (UI_TEST_ARGS='-g Models')
+ui-test: $(KERNELSPEC) $(CHROMIUM) $(UI_DEPS) labextension ## End-to-end tests of the panel: JupyterLab in headless Chromium (UI_TEST_ARGS='-g Models')
 	@$(VENV)/bin/jupyter labextension list 2>&1 | grep -q 'jupyter-mlops.*enabled.*OK' || { \
 		echo "the jupyter-mlops labextension is not installed in $(VENV): run make venv"; exit 1; }
 	cd ui-tests && JUPYTER=$(abspath $(VENV))/bin/jupyter CHROMIUM=$(CHROMIUM) \
 		npx playwright test $(UI_TEST_ARGS) || { \
-		echo "--- last lines of ui-tests/jupyter-server.log:"; tail -n 60 ui-tests/jupyter-server.log; exit 1; }
+		echo "--- last lines of ui-tests/jupyter-server.log:"; tail -n 60 jupyter-server.log; exit 1; }
+
+.PHONY: screenshots
+
+screenshots: ## Re-take docs/panel-light.png and docs/panel-dark.png (the end-to-end flow test)
+	JUPYTER_MLOPS_SCREENSHOTS=docs $(MAKE) --no-print-directory ui-test UI_TEST_ARGS=tests/pipeline-flow.spec.ts
 
 # The JupyterLab panel (labextension/, TypeScript): npm ci from the committed lock file, built
 # into jupyter_mlops/labextension/ and copied into $(VENV) where the wheel's shared-data puts
@@ -134,10 +139,13 @@ $(LABEXT_BUILD): $(LABEXT_DEPS) $(LABEXT_SOURCES) | $(STAMP)
 	cd labextension && PATH="$(abspath $(VENV))/bin:$$PATH" npm run build:prod
 	touch $@
 
-labextension: $(LABEXT_BUILD) ## Build the JupyterLab panel (npm ci, build) and install it into $(VENV)
+# Copied only when the build changed (a JupyterLab may be serving the installed files).
+$(LABEXT_INSTALLED)/install.json: $(LABEXT_BUILD) labextension/install.json
 	rm -rf $(LABEXT_INSTALLED)
 	cp -r jupyter_mlops/labextension $(LABEXT_INSTALLED)
-	cp labextension/install.json $(LABEXT_INSTALLED)/
+	cp labextension/install.json $@
+
+labextension: $(LABEXT_INSTALLED)/install.json ## Build the JupyterLab panel (npm ci, build) and install it into $(VENV)
 
 labextension-test: $(LABEXT_DEPS) ## Panel unit tests (jest), type check, formatting check
 	cd labextension && npm run lint && npm test
@@ -152,9 +160,11 @@ bench: $(KERNELSPEC) ## Run the benchmarks (benchmarks/run_all.py)
 clean: ## Remove caches, build output and extracted demo pipelines (keeps the venv and runs)
 	rm -rf .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info notebooks/pipelines
 	rm -rf labextension/lib labextension/tsconfig.tsbuildinfo
+	rm -rf ui-tests/test-results ui-tests/playwright-report ui-tests/jupyter-server.log
 	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o \
 		-type d -name __pycache__ -exec rm -rf {} +
 
 distclean: clean ## clean, plus the venv and local run state (.mlops, mlruns, mlflow.db)
 	rm -rf $(VENV) .mlops mlruns mlflow.db mlartifacts
 	rm -rf labextension/node_modules jupyter_mlops/labextension
+	rm -rf ui-tests/node_modules

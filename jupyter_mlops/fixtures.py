@@ -29,7 +29,7 @@ from typing import Any
 from . import serializers
 from .artifacts import ArtifactRef, ArtifactStore
 from .cache import CacheEntry
-from .errors import FixtureError
+from .errors import FixtureError, MlopsError
 from .fixture_sampling import Selection, ref_rows, row_count, row_selections, value_module
 from .pipeline_file import PipelineFile, read_pipeline_file
 
@@ -100,15 +100,17 @@ def load_fixture(folder: str | Path, key: str, manifest: dict[str, Any] | None =
 
 
 def latest_outputs(pipeline_file: PipelineFile) -> Outputs:
-    """Each step's outputs in its most recent cache entry; names a step that has none."""
-    root = ArtifactStore.for_pipeline(pipeline_file.folder).root / "cache"
+    """Each step's outputs in its most recent intact cache entry; names a step that has none."""
+    store = ArtifactStore.for_pipeline(pipeline_file.folder)
     outputs: Outputs = {}
     for step in pipeline_file.pipeline.steps:
-        entries = sorted((root / step.name).glob("*.json"), key=lambda p: p.stat().st_mtime)
-        for path in reversed(entries):
+        found = (store.root / "cache" / step.name).glob("*.json")
+        for path in sorted(found, key=lambda p: p.stat().st_mtime, reverse=True):
             try:
                 entry = CacheEntry.from_dict(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError, KeyError, TypeError):
+            except (OSError, ValueError, KeyError, TypeError, MlopsError):
+                continue
+            if not all(store.verify(ref.hash) for ref in entry.outputs.values()):
                 continue
             outputs[step.name] = entry.outputs
             break
@@ -319,7 +321,12 @@ def _swap_in(staging: Path, target: Path) -> None:
         old = target.with_name(f".fixtures-old-{os.getpid()}")
         shutil.rmtree(old, ignore_errors=True)
         os.replace(target, old)
-    os.replace(staging, target)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        raise
     os.chmod(target, 0o755)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)

@@ -116,14 +116,14 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlops import pipeline_testing
+from jupyter_mlops import fixture_run
 
 PIPELINE_DIR = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("engine", ["inprocess", "papermill"])
 def test_pipeline_runs_on_fixtures(engine, tmp_path):
-    pipeline_testing.run_pipeline_on_fixtures(PIPELINE_DIR, tmp_path, engine)
+    fixture_run.run_pipeline_on_fixtures(PIPELINE_DIR, tmp_path, engine)
 """
     )
 

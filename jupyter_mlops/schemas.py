@@ -175,6 +175,17 @@ def read_schema(path: Path) -> Any:
         raise DataSchemaError(f"invalid pandera schema: {detail}", path=str(path)) from None
 
 
+def without_range_checks(schema: Any) -> Any:
+    """The schema with its numeric ``in_range`` checks removed (structure, categories and
+    nullability kept): for resampled data such as test fixtures, whose rows legitimately
+    reach outside the ranges learned from one run's values."""
+    columns = {
+        name: {"checks": [check for check in column.checks if check.name != "in_range"]}
+        for name, column in schema.columns.items()
+    }
+    return schema.update_columns(columns) if columns else schema
+
+
 def read_stats(path: Path) -> dict[str, Any] | None:
     """Reference statistics in ``path`` (None when the file is absent)."""
     try:

@@ -151,7 +151,20 @@ def test_non_finite_finds_nan_and_inf_in_numbers_frames_arrays_and_dicts() -> No
     assert non_finite(frame, "df", frozenset({"y"})) == ["df['x'] has 1 inf value(s)"]
     assert non_finite({"rmse": math.nan, "n": 3, "ok": True}, "m") == ["m['rmse'] is nan"]
     assert non_finite(np.array([[1.0, np.inf]]), "a") == ["a['1'] has 1 inf value(s)"]
+    assert non_finite(np.array([np.nan, 1.0]), "v") == [
+        "v has 1 NaN value(s), the captured run had none"
+    ]
+    assert non_finite(np.array([np.nan, 1.0]), "v", frozenset({""})) == []
     assert non_finite(pd.Series([1, 2]), "s") == [] and non_finite(object(), "o") == []
     assert non_finite(pd.Series([np.nan]), "s") == [
         "s has 1 NaN value(s), the captured run had none"
     ]
+
+
+def test_test_command_refuses_a_folder_without_a_pipeline(tmp_path: Path) -> None:
+    done = cli("test", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"error: {tmp_path}/pipeline.yaml: no pipeline.yaml here; extract the notebook first "
+        "(jupyter mlops extract NOTEBOOK)\n"
+    )

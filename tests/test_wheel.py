@@ -113,6 +113,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     """Build the wheel from a clean checkout and install it into a new venv, Node off PATH."""
     root = tmp_path_factory.mktemp("wheel")
     source = clean_checkout(root / "checkout")
+    # Nothing prebuilt is carried over: the build itself must produce the labextension.
+    assert not (source / "jupyter_mlops" / "labextension").exists()
+    assert not (source / "labextension" / "node_modules").exists()
     wheel = build_wheel(source, root / "dist")
     venv = root / "venv"
     base_python = getattr(sys, "_base_executable", sys.executable)

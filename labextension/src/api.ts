@@ -44,16 +44,12 @@ export class MlopsApi implements IMlopsApi {
   ): Promise<unknown> {
     const search = new URLSearchParams(query).toString();
     const url =
-      URLExt.join(this.settings.baseUrl, API_NAMESPACE, endpoint) +
-      (search ? `?${search}` : '');
+      URLExt.join(this.settings.baseUrl, API_NAMESPACE, endpoint) + (search ? `?${search}` : '');
     let response: Response;
     try {
       response = await ServerConnection.makeRequest(url, init, this.settings);
     } catch (error) {
-      throw new ApiError(
-        0,
-        `cannot reach the Jupyter server: ${(error as Error).message}`
-      );
+      throw new ApiError(0, `cannot reach the Jupyter server: ${(error as Error).message}`);
     }
     const body = await response.text();
     let data: unknown = null;
@@ -74,11 +70,7 @@ export class MlopsApi implements IMlopsApi {
   }
 
   private post(endpoint: string, body: unknown): Promise<unknown> {
-    return this.request(
-      endpoint,
-      {},
-      { method: 'POST', body: JSON.stringify(body) }
-    );
+    return this.request(endpoint, {}, { method: 'POST', body: JSON.stringify(body) });
   }
 
   async version(): Promise<string> {
@@ -98,18 +90,12 @@ export class MlopsApi implements IMlopsApi {
   }
 
   async runStatus(id: string): Promise<IRunStatusJSON> {
-    return parseRunSnapshot(
-      await this.request(`run/${encodeURIComponent(id)}`, { log: '20' })
-    );
+    return parseRunSnapshot(await this.request(`run/${encodeURIComponent(id)}`, { log: '20' }));
   }
 
   async cancelRun(id: string): Promise<IRunStatusJSON> {
     return parseRunSnapshot(
-      await this.request(
-        `run/${encodeURIComponent(id)}`,
-        {},
-        { method: 'DELETE' }
-      )
+      await this.request(`run/${encodeURIComponent(id)}`, {}, { method: 'DELETE' })
     );
   }
 
@@ -122,8 +108,6 @@ export class MlopsApi implements IMlopsApi {
   }
 
   async models(name: string, path: string): Promise<IModelsJSON> {
-    return parseModels(
-      await this.request(`models/${encodeURIComponent(name)}`, { path })
-    );
+    return parseModels(await this.request(`models/${encodeURIComponent(name)}`, { path }));
   }
 }

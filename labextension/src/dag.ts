@@ -118,10 +118,7 @@ export function dagLayers(steps: IDagInput[]): string[][] {
  * Order each layer by the mean position of its nodes' parents in the layer above
  * (fewer crossings); ties keep notebook order.
  */
-function orderLayers(
-  layers: string[][],
-  deps: Map<string, string[]>
-): string[][] {
+function orderLayers(layers: string[][], deps: Map<string, string[]>): string[][] {
   const ordered: string[][] = [];
   const position = new Map<string, number>();
   layers.forEach((layer, index) => {
@@ -152,10 +149,7 @@ export function layoutDag(
   const deps = new Map(graph.map(s => [s.name, s.upstream]));
   const layers = orderLayers(dagLayers(graph), deps);
   const boxWidth = (name: string) =>
-    Math.max(
-      options.minBoxWidth,
-      Math.ceil(name.length * options.charWidth + 2 * options.padX)
-    );
+    Math.max(options.minBoxWidth, Math.ceil(name.length * options.charWidth + 2 * options.padX));
   const rowWidths = layers.map(
     row =>
       row.reduce((sum, name) => sum + boxWidth(name), 0) +
@@ -190,9 +184,7 @@ export function layoutDag(
     }
   }
   const height = layers.length
-    ? 2 * options.margin +
-      layers.length * options.boxHeight +
-      (layers.length - 1) * options.gapY
+    ? 2 * options.margin + layers.length * options.boxHeight + (layers.length - 1) * options.gapY
     : 0;
   return { width: round(width), height: round(height), nodes, edges };
 }

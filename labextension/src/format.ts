@@ -72,8 +72,7 @@ export function paramKind(value: unknown): ParamKind {
   return 'json';
 }
 
-export type ParsedParam =
-  { value: unknown; error: null } | { value: null; error: string };
+export type ParsedParam = { value: unknown; error: null } | { value: null; error: string };
 
 /** The value typed into the form for a parameter of `kind`, or why it is not one. */
 export function parseParamText(text: string, kind: ParamKind): ParsedParam {
@@ -113,9 +112,7 @@ export function parseParamText(text: string, kind: ParamKind): ParsedParam {
 export function paramOverrides(
   defaults: Record<string, unknown>,
   texts: Record<string, string>
-):
-  | { params: Record<string, unknown>; error: null }
-  | { params: null; error: string } {
+): { params: Record<string, unknown>; error: null } | { params: null; error: string } {
   const params: Record<string, unknown> = {};
   for (const [name, fallback] of Object.entries(defaults)) {
     const text = texts[name];
@@ -131,4 +128,41 @@ export function paramOverrides(
     }
   }
   return { params, error: null };
+}
+
+/** The form's texts showing every parameter's default. */
+export function defaultParamTexts(defaults: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(defaults).map(([name, value]) => [name, formatParamValue(value)])
+  );
+}
+
+/**
+ * The form's texts after the defaults changed from `before` to `after`: a text the user
+ * edited stays, an untouched one shows the new default, removed parameters go.
+ */
+export function mergeParamTexts(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  texts: Record<string, string>
+): Record<string, string> {
+  const merged: Record<string, string> = {};
+  for (const [name, value] of Object.entries(after)) {
+    const current = texts[name];
+    const untouched = current === undefined || current === formatParamValue(before[name]);
+    merged[name] = untouched ? formatParamValue(value) : current;
+  }
+  return merged;
+}
+
+/** `<ui>/#/experiments/<id>/runs/<run>` when an MLflow UI URL is set, else null. */
+export function mlflowRunUrl(
+  base: string,
+  experimentId: string | null,
+  runId: string
+): string | null {
+  if (!base || !experimentId) {
+    return null;
+  }
+  return `${base.replace(/\/+$/, '')}/#/experiments/${experimentId}/runs/${runId}`;
 }

@@ -3,17 +3,14 @@
  * commands (palette, cell toolbar and cell context menu via schema/plugin.json).
  */
 
-import {
-  ILayoutRestorer,
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { MlopsApi } from './api';
+import { mlflowRunUrl } from './format';
 import { stepIcon } from './icon';
 import { PanelModel } from './model';
 import {
@@ -38,18 +35,6 @@ export const CommandIDs = {
   run: 'jupyter-mlops:run'
 };
 
-/** `<ui>/#/experiments/<id>/runs/<run>` when an MLflow UI URL is set, else null. */
-export function mlflowRunUrl(
-  base: string,
-  experimentId: string | null,
-  runId: string
-): string | null {
-  if (!base || !experimentId) {
-    return null;
-  }
-  return `${base.replace(/\/+$/, '')}/#/experiments/${experimentId}/runs/${runId}`;
-}
-
 function activate(
   app: JupyterFrontEnd,
   tracker: INotebookTracker,
@@ -62,9 +47,7 @@ function activate(
   const current = (): NotebookPanel | null => tracker.currentWidget;
 
   /** From the cell context menu: act on the cell that was right-clicked. */
-  const targetCell = (
-    args: ReadonlyPartialJSONObject
-  ): NotebookPanel | null => {
+  const targetCell = (args: ReadonlyPartialJSONObject): NotebookPanel | null => {
     const panel = current();
     if (panel && args.origin === 'context-menu') {
       const node = app.contextMenuHitTest(n => n.classList.contains('jp-Cell'));
@@ -124,11 +107,13 @@ function activate(
   // Follow the current notebook; rescan (debounced) on every change of its content.
   let followed: NotebookPanel | null = null;
   const onContent = () => model.notebookChanged();
-  const onRename = () =>
-    followed && void model.setNotebook(notebookHandle(followed));
+  const onRename = () => followed && void model.setNotebook(notebookHandle(followed));
   const follow = async (notebook: NotebookPanel | null) => {
     followed?.context.model.contentChanged.disconnect(onContent);
     followed?.context.pathChanged.disconnect(onRename);
+    if (followed && !followed.isDisposed) {
+      showCellErrors(followed, new Map()); // its errors are no longer kept up to date
+    }
     followed = notebook;
     if (!notebook) {
       await model.setNotebook(null);
@@ -151,14 +136,10 @@ function activate(
 
   app.commands.addCommand(CommandIDs.toggleStep, {
     label: args =>
-      activeCellIsStep(targetCell(args))
-        ? 'Unmark Pipeline Step'
-        : 'Mark Cell as Pipeline Step',
-    caption:
-      'Add or remove the %%mlstep line that makes this cell a pipeline step',
+      activeCellIsStep(targetCell(args)) ? 'Unmark Pipeline Step' : 'Mark Cell as Pipeline Step',
+    caption: 'Add or remove the %%mlstep line that makes this cell a pipeline step',
     icon: stepIcon,
-    isEnabled: args =>
-      targetCell(args)?.content.activeCell?.model.type === 'code',
+    isEnabled: args => targetCell(args)?.content.activeCell?.model.type === 'code',
     execute: toggleStep
   });
   app.commands.addCommand(CommandIDs.openPanel, {
@@ -179,9 +160,7 @@ function activate(
     isEnabled: () => model.state.scan === 'ok',
     execute: () => model.run()
   });
-  tracker.activeCellChanged.connect(() =>
-    app.commands.notifyCommandChanged(CommandIDs.toggleStep)
-  );
+  tracker.activeCellChanged.connect(() => app.commands.notifyCommandChanged(CommandIDs.toggleStep));
   if (palette) {
     for (const command of Object.values(CommandIDs)) {
       palette.addItem({ command, category: 'MLOps' });
@@ -204,8 +183,7 @@ function activate(
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description:
-    'Side panel of jupyter_mlops: pipeline steps, DAG, extract, run, models.',
+  description: 'Side panel of jupyter_mlops: pipeline steps, DAG, extract, run, models.',
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry],

@@ -8,72 +8,13 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { Debouncer } from './debounce';
-import { formatParamValue, paramOverrides } from './format';
-import {
-  errorsByCell,
-  isErrorReply,
-  IStepRow,
-  rowsWithErrors,
-  stepRows,
-  unattachedErrors
-} from './pipeline';
+import { defaultParamTexts, mergeParamTexts, paramOverrides } from './format';
+import { errorsByCell, isErrorReply, rowsWithErrors, stepRows, unattachedErrors } from './pipeline';
 import { IRunState } from './run';
 import { RunTracker } from './runTracker';
-import {
-  ApiError,
-  IExtractionError,
-  IMlopsApi,
-  IModelsJSON,
-  IPipelineJSON,
-  IRunHistory
-} from './types';
+import { INITIAL_STATE, INotebookHandle, IPanelState, notebookState } from './state';
+import { ApiError, IMlopsApi } from './types';
 import { FRONTEND_VERSION } from './version';
-
-/** The notebook the panel follows, as the model needs it (the plugin wraps a NotebookPanel). */
-export interface INotebookHandle {
-  /** Path relative to the server root. */
-  readonly path: string;
-  /** The live notebook as nbformat JSON. */
-  content(): unknown;
-  /** Each cell's type and source, in order. */
-  cells(): { type: string; source: string }[];
-  readonly dirty: boolean;
-  save(): Promise<void>;
-}
-
-export type ServerState =
-  'checking' | 'ok' | 'mismatch' | 'missing' | 'unreachable';
-export type ScanState = 'idle' | 'scanning' | 'ok' | 'errors' | 'failed';
-
-export interface IActionState {
-  busy: boolean;
-  message: string | null;
-  failed: boolean;
-}
-
-export interface IPanelState {
-  server: ServerState;
-  serverVersion: string | null;
-  serverMessage: string | null;
-  /** Path of the notebook followed, null when no notebook is active. */
-  notebook: string | null;
-  scan: ScanState;
-  pipeline: IPipelineJSON | null;
-  rows: IStepRow[];
-  errors: IExtractionError[];
-  /** Errors that belong to no step row (shown above the list). */
-  otherErrors: IExtractionError[];
-  scanMessage: string | null;
-  extract: IActionState;
-  run: IRunState;
-  /** Texts of the parameters form, by parameter name. */
-  paramTexts: Record<string, string>;
-  history: IRunHistory | null;
-  models: IModelsJSON | null;
-  recordsMessage: string | null;
-}
-
-const IDLE_ACTION: IActionState = { busy: false, message: null, failed: false };
 
 export const SCAN_DELAY_MS = 500;
 
@@ -84,10 +25,7 @@ function messageOf(error: unknown): string {
 export class PanelModel {
   private _state: IPanelState;
   private readonly _changed = new Signal<this, IPanelState>(this);
-  private readonly debouncer = new Debouncer(
-    () => void this.refresh(),
-    SCAN_DELAY_MS
-  );
+  private readonly debouncer = new Debouncer(() => void this.refresh(), SCAN_DELAY_MS);
   private handle: INotebookHandle | null = null;
   private scanSeq = 0;
   /** The content last scanned, to skip scans after changes that do not matter (outputs). */
@@ -98,24 +36,7 @@ export class PanelModel {
     private readonly api: IMlopsApi,
     pollMs = 1000
   ) {
-    this._state = {
-      server: 'checking',
-      serverVersion: null,
-      serverMessage: null,
-      notebook: null,
-      scan: 'idle',
-      pipeline: null,
-      rows: [],
-      errors: [],
-      otherErrors: [],
-      scanMessage: null,
-      extract: IDLE_ACTION,
-      run: RunTracker.idle,
-      paramTexts: {},
-      history: null,
-      models: null,
-      recordsMessage: null
-    };
+    this._state = INITIAL_STATE;
     this.tracker = new RunTracker(api, pollMs, run => this.onRun(run));
   }
 
@@ -157,10 +78,7 @@ export class PanelModel {
       });
     }
     if (this.handle && this.serverUsable) {
-      await Promise.all([
-        this.refresh(true),
-        this.tracker.attach(this.handle.path)
-      ]);
+      await Promise.all([this.refresh(true), this.tracker.attach(this.handle.path)]);
     }
   }
 
@@ -178,21 +96,7 @@ export class PanelModel {
     this.tracker.detach();
     this.scanSeq++;
     this.scannedContent = null;
-    this.update({
-      notebook: handle?.path ?? null,
-      scan: 'idle',
-      pipeline: null,
-      rows: [],
-      errors: [],
-      otherErrors: [],
-      scanMessage: null,
-      extract: IDLE_ACTION,
-      run: RunTracker.idle,
-      paramTexts: {},
-      history: null,
-      models: null,
-      recordsMessage: null
-    });
+    this.update(notebookState(handle?.path ?? null));
     if (handle && this.serverUsable) {
       await Promise.all([this.refresh(), this.tracker.attach(handle.path)]);
     }
@@ -222,11 +126,7 @@ export class PanelModel {
     this.debouncer.cancel();
     const content = handle.content();
     const key = JSON.stringify(content);
-    if (
-      !force &&
-      key === this.scannedContent &&
-      this._state.scan !== 'failed'
-    ) {
+    if (!force && key === this.scannedContent && this._state.scan !== 'failed') {
       return;
     }
     this.scannedContent = key;
@@ -259,7 +159,11 @@ export class PanelModel {
         errors: [],
         otherErrors: [],
         scanMessage: null,
-        paramTexts: this.mergeParamTexts(reply.params)
+        paramTexts: mergeParamTexts(
+          this._state.pipeline?.params ?? {},
+          reply.params,
+          this._state.paramTexts
+        )
       });
       if (newName) {
         await this.loadRecords();
@@ -271,35 +175,13 @@ export class PanelModel {
     }
   }
 
-  /** Form texts for new defaults: edited values stay, untouched ones follow the defaults. */
-  private mergeParamTexts(
-    params: Record<string, unknown>
-  ): Record<string, string> {
-    const old = this._state.pipeline?.params ?? {};
-    const texts: Record<string, string> = {};
-    for (const [name, value] of Object.entries(params)) {
-      const current = this._state.paramTexts[name];
-      const untouched =
-        current === undefined || current === formatParamValue(old[name]);
-      texts[name] = untouched ? formatParamValue(value) : current;
-    }
-    return texts;
-  }
-
   setParamText(name: string, text: string): void {
     this.update({ paramTexts: { ...this._state.paramTexts, [name]: text } });
   }
 
   /** Put every parameter back to its default. */
   resetParams(): void {
-    const params = this._state.pipeline?.params ?? {};
-    const paramTexts = Object.fromEntries(
-      Object.entries(params).map(([name, value]) => [
-        name,
-        formatParamValue(value)
-      ])
-    );
-    this.update({ paramTexts });
+    this.update({ paramTexts: defaultParamTexts(this._state.pipeline?.params ?? {}) });
   }
 
   /** The run's recent MLflow records and the registered model versions. */
@@ -337,9 +219,7 @@ export class PanelModel {
     if (!handle || this._state.extract.busy) {
       return;
     }
-    this.update({
-      extract: { busy: true, message: 'extracting…', failed: false }
-    });
+    this.update({ extract: { busy: true, message: 'extracting…', failed: false } });
     try {
       await this.saved(handle);
       const reply = await this.api.extract(handle.path);
@@ -349,8 +229,7 @@ export class PanelModel {
       const message = `Extracted ${reply.steps.length} steps into ${reply.folder}/ (${changed})`;
       this.update({ extract: { busy: false, message, failed: false } });
     } catch (error) {
-      const errors =
-        error instanceof ApiError ? error.details.errors : undefined;
+      const errors = error instanceof ApiError ? error.details.errors : undefined;
       this.update({
         extract: { busy: false, message: messageOf(error), failed: true }
       });
@@ -366,10 +245,7 @@ export class PanelModel {
     if (!handle) {
       return;
     }
-    const overrides = paramOverrides(
-      this._state.pipeline?.params ?? {},
-      this._state.paramTexts
-    );
+    const overrides = paramOverrides(this._state.pipeline?.params ?? {}, this._state.paramTexts);
     if (overrides.error !== null) {
       this.update({
         run: { ...RunTracker.idle, phase: 'error', message: overrides.error }
@@ -377,10 +253,8 @@ export class PanelModel {
       return;
     }
     const steps = this._state.rows.map(r => r.name);
-    await this.tracker.start(
-      { path: handle.path, params: overrides.params },
-      steps,
-      () => this.saved(handle)
+    await this.tracker.start({ path: handle.path, params: overrides.params }, steps, () =>
+      this.saved(handle)
     );
   }
 
@@ -390,8 +264,7 @@ export class PanelModel {
   }
 
   private onRun(run: IRunState): void {
-    const finished =
-      this._state.run.phase !== run.phase && !RunTracker.active(run);
+    const finished = this._state.run.phase !== run.phase && !RunTracker.active(run);
     this.update({ run });
     if (finished && run.phase !== 'idle') {
       void this.loadRecords();

@@ -12,9 +12,7 @@ function formatMetric(value: number): string {
 }
 
 function Metrics(props: { metrics: Record<string, number> }) {
-  const entries = Object.entries(props.metrics).sort(([a], [b]) =>
-    a < b ? -1 : 1
-  );
+  const entries = Object.entries(props.metrics).sort(([a], [b]) => (a < b ? -1 : 1));
   if (!entries.length) {
     return null;
   }
@@ -35,11 +33,7 @@ function Gate(props: { version: IModelVersionJSON }) {
     return null;
   }
   return (
-    <div
-      className="jp-mlops-Gate"
-      data-testid="mlops-model-gate"
-      data-gate={gate}
-    >
+    <div className="jp-mlops-Gate" data-testid="mlops-model-gate" data-gate={gate}>
       gate: {gate}
       {reasons ? ` — ${reasons}` : ''}
     </div>
@@ -51,9 +45,7 @@ function VersionItem(props: {
   runLink: (id: string) => React.ReactNode;
 }) {
   const { version } = props;
-  const created = version.created_ms
-    ? new Date(version.created_ms).toLocaleString()
-    : '';
+  const created = version.created_ms ? new Date(version.created_ms).toLocaleString() : '';
   return (
     <li
       className="jp-mlops-ModelVersion"
@@ -77,9 +69,7 @@ function VersionItem(props: {
       <Metrics metrics={version.metrics} />
       <Gate version={version} />
       {version.pipeline_run_id && (
-        <div className="jp-mlops-ModelRun">
-          run {props.runLink(version.pipeline_run_id)}
-        </div>
+        <div className="jp-mlops-ModelRun">run {props.runLink(version.pipeline_run_id)}</div>
       )}
     </li>
   );
@@ -96,11 +86,7 @@ export interface IRecordsViewProps {
 export function ModelsView(props: IRecordsViewProps): JSX.Element {
   const versions = props.models?.versions ?? [];
   return (
-    <section
-      className="jp-mlops-Section"
-      data-testid="mlops-models"
-      aria-label="Models"
-    >
+    <section className="jp-mlops-Section" data-testid="mlops-models" aria-label="Models">
       <div className="jp-mlops-SectionHead">
         <h3>Models{props.models?.name ? `: ${props.models.name}` : ''}</h3>
         <button
@@ -124,8 +110,7 @@ export function ModelsView(props: IRecordsViewProps): JSX.Element {
         </ul>
       ) : (
         <div className="jp-mlops-Hint" data-testid="mlops-models-empty">
-          No registered version yet: a run whose step has{' '}
-          <code>--model VAR</code> registers one.
+          No registered version yet: a run whose step has <code>--model VAR</code> registers one.
         </div>
       )}
     </section>
@@ -138,11 +123,7 @@ export function HistoryView(props: IRecordsViewProps): JSX.Element | null {
     return null;
   }
   return (
-    <section
-      className="jp-mlops-Section"
-      data-testid="mlops-history"
-      aria-label="Recent runs"
-    >
+    <section className="jp-mlops-Section" data-testid="mlops-history" aria-label="Recent runs">
       <details>
         <summary>Recent runs ({runs.length})</summary>
         <ul className="jp-mlops-History">
@@ -155,9 +136,14 @@ export function HistoryView(props: IRecordsViewProps): JSX.Element | null {
               <span className="jp-mlops-HistoryStatus">
                 {run.mlops_status ?? run.status.toLowerCase()}
               </span>{' '}
-              {props.runLink(run.id)}{' '}
-              <span className="jp-mlops-ModelDate">{run.start ?? ''}</span>
+              {props.runLink(run.id)} <span className="jp-mlops-ModelDate">{run.start ?? ''}</span>
               {run.model_version && <span> · model v{run.model_version}</span>}
+              {run.gate && (
+                <span className="jp-mlops-Gate" data-gate={run.gate}>
+                  {' '}
+                  · gate {run.gate}
+                </span>
+              )}
               <Metrics metrics={run.metrics} />
             </li>
           ))}

@@ -6,15 +6,9 @@
 import { Cell } from '@jupyterlab/cells';
 import { NotebookPanel } from '@jupyterlab/notebook';
 
-import { INotebookHandle } from './model';
+import { INotebookHandle } from './state';
 import { headingAbove, stepsInSources } from './pipeline';
-import {
-  identifiersIn,
-  isStepSource,
-  markSource,
-  proposeStepName,
-  unmarkSource
-} from './stepline';
+import { identifiersIn, isStepSource, markSource, proposeStepName, unmarkSource } from './stepline';
 
 const LOAD_EXT = '%load_ext jupyter_mlops';
 
@@ -31,9 +25,7 @@ export function notebookHandle(panel: NotebookPanel): INotebookHandle {
       };
       const cells = (json.cells ?? []).map(cell => {
         const { attachments: _attachments, ...rest } = cell;
-        return cell.cell_type === 'code'
-          ? { ...rest, outputs: [], execution_count: null }
-          : rest;
+        return cell.cell_type === 'code' ? { ...rest, outputs: [], execution_count: null } : rest;
       });
       return { ...json, cells };
     },
@@ -46,9 +38,7 @@ export function notebookHandle(panel: NotebookPanel): INotebookHandle {
 }
 
 /** Each cell's type and source, in order. */
-export function cellTexts(
-  panel: NotebookPanel
-): { type: string; source: string }[] {
+export function cellTexts(panel: NotebookPanel): { type: string; source: string }[] {
   const cells = panel.content.model?.cells;
   const texts: { type: string; source: string }[] = [];
   for (let i = 0; i < (cells?.length ?? 0); i++) {
@@ -59,10 +49,7 @@ export function cellTexts(
 }
 
 /** Make cell `number` (1-based) the active cell and scroll it into view. */
-export async function goToCell(
-  panel: NotebookPanel,
-  number: number
-): Promise<void> {
+export async function goToCell(panel: NotebookPanel, number: number): Promise<void> {
   const notebook = panel.content;
   const index = number - 1;
   const cell = notebook.widgets[index];
@@ -77,10 +64,7 @@ const ERROR_CLASS = 'jp-mlops-CellError';
 const CELL_ERROR_MOD = 'jp-mlops-mod-error';
 
 /** Show `errors` (messages per 1-based cell number) under their cells; clear the others. */
-export function showCellErrors(
-  panel: NotebookPanel,
-  errors: Map<number, string[]>
-): void {
+export function showCellErrors(panel: NotebookPanel, errors: Map<number, string[]>): void {
   panel.content.widgets.forEach((cell: Cell, index: number) => {
     const messages = errors.get(index + 1) ?? [];
     let box = cell.node.querySelector<HTMLElement>(`:scope > .${ERROR_CLASS}`);
@@ -121,9 +105,7 @@ export function markContext(panel: NotebookPanel): IMarkContext | null {
   }
   const cells = cellTexts(panel);
   const index = notebook.activeCellIndex;
-  const codes = cells.map((c, i) =>
-    c.type === 'code' && i !== index ? c.source : ''
-  );
+  const codes = cells.map((c, i) => (c.type === 'code' && i !== index ? c.source : ''));
   const otherSteps = stepsInSources(codes).map(s => s.name);
   const proposed = proposeStepName({
     source: cells[index].source,
@@ -137,28 +119,18 @@ export function markContext(panel: NotebookPanel): IMarkContext | null {
     ),
     cellNumber: index + 1
   });
-  const needsLoadExt = !cells.some(
-    c => c.type === 'code' && c.source.includes(LOAD_EXT)
-  );
+  const needsLoadExt = !cells.some(c => c.type === 'code' && c.source.includes(LOAD_EXT));
   return { cell, proposed, otherSteps, needsLoadExt };
 }
 
 /** True when the active cell is a `%%mlstep` cell. */
 export function activeCellIsStep(panel: NotebookPanel | null): boolean {
   const cell = panel?.content.activeCell;
-  return (
-    !!cell &&
-    cell.model.type === 'code' &&
-    isStepSource(cell.model.sharedModel.getSource())
-  );
+  return !!cell && cell.model.type === 'code' && isStepSource(cell.model.sharedModel.getSource());
 }
 
 /** Add the `%%mlstep NAME` line (and the `%load_ext` cell the magic needs, when missing). */
-export function markCell(
-  panel: NotebookPanel,
-  context: IMarkContext,
-  name: string
-): void {
+export function markCell(panel: NotebookPanel, context: IMarkContext, name: string): void {
   const shared = context.cell.model.sharedModel;
   shared.setSource(markSource(shared.getSource(), name));
   if (context.needsLoadExt) {

@@ -45,7 +45,8 @@ import { ReactWidget, SidePanel, UseSignal } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { pipelineIcon } from './icon';
-import { IPanelState, PanelModel } from './model';
+import { PanelModel } from './model';
+import { IPanelState } from './state';
 import { IPanelActions, PanelView } from './panelView';
 
 export const PANEL_ID = 'jupyter-mlops-panel';
@@ -64,11 +65,7 @@ export class MlopsPanel extends SidePanel {
     const view = ReactWidget.create(
       <UseSignal signal={model.changed} initialArgs={model.state}>
         {(_, state) => (
-          <PanelView
-            state={state as IPanelState}
-            actions={actions}
-            runUrl={runUrl()}
-          />
+          <PanelView state={state as IPanelState} actions={actions} runUrl={runUrl()} />
         )}
       </UseSignal>
     );

@@ -5,7 +5,7 @@
 
 import * as React from 'react';
 
-import { IPanelState } from './model';
+import { IPanelState } from './state';
 import { dagInput } from './pipeline';
 import { DagView } from './dagView';
 import { HistoryView, ModelsView } from './modelsView';
@@ -63,11 +63,7 @@ function ServerBanner(props: { state: IPanelState; onRetry: () => void }) {
 
 function Empty(props: { reason: string; children: React.ReactNode }) {
   return (
-    <div
-      className="jp-mlops-Empty"
-      data-testid="mlops-empty"
-      data-reason={props.reason}
-    >
+    <div className="jp-mlops-Empty" data-testid="mlops-empty" data-reason={props.reason}>
       {props.children}
     </div>
   );
@@ -134,8 +130,8 @@ function Body(props: IPanelViewProps) {
       {noSteps ? (
         <Empty reason="no-steps">
           <p>
-            No steps yet. Mark a code cell as a pipeline step: its first line
-            becomes <code>%%mlstep NAME</code>.
+            No steps yet. Mark a code cell as a pipeline step: its first line becomes{' '}
+            <code>%%mlstep NAME</code>.
           </p>
           <button
             className="jp-mlops-Button"
@@ -147,12 +143,10 @@ function Body(props: IPanelViewProps) {
         </Empty>
       ) : (
         <>
-          <StepsView
-            rows={state.rows}
-            statuses={statuses}
-            onSelect={actions.selectStep}
-          />
-          <DagView steps={dag} states={states} onSelect={actions.selectStep} />
+          <StepsView rows={state.rows} statuses={statuses} onSelect={actions.selectStep} />
+          {state.scan !== 'errors' && (
+            <DagView steps={dag} states={states} onSelect={actions.selectStep} />
+          )}
         </>
       )}
       <ModelsView
@@ -187,16 +181,10 @@ export function PanelView(props: IPanelViewProps): JSX.Element {
     <div className="jp-mlops-Body" data-server={state.server}>
       <ServerBanner state={state} onRetry={props.actions.retryServer} />
       {state.notebook === null ? (
-        <Empty reason="no-notebook">
-          Open a notebook to see its pipeline steps.
-        </Empty>
+        <Empty reason="no-notebook">Open a notebook to see its pipeline steps.</Empty>
       ) : (
         <>
-          <div
-            className="jp-mlops-Notebook"
-            data-testid="mlops-notebook"
-            data-scan={state.scan}
-          >
+          <div className="jp-mlops-Notebook" data-testid="mlops-notebook" data-scan={state.scan}>
             <span className="jp-mlops-NotebookName" title={state.notebook}>
               {basename(state.notebook)}
             </span>

@@ -7,12 +7,7 @@
 import { IDagInput } from './dag';
 import { isRecord, isStringArray, ProtocolError } from './replies';
 import { stepNameOf } from './stepline';
-import {
-  IExtractionError,
-  IPipelineJSON,
-  IStepJSON,
-  PipelineReply
-} from './types';
+import { IExtractionError, IPipelineJSON, IStepJSON, PipelineReply } from './types';
 
 function checkStep(value: unknown, index: number): IStepJSON {
   if (
@@ -24,9 +19,7 @@ function checkStep(value: unknown, index: number): IStepJSON {
     !isStringArray(value.outputs) ||
     !isStringArray(value.params)
   ) {
-    throw new ProtocolError(
-      `steps[${index}] is not {name, cell, inputs, outputs, params}`
-    );
+    throw new ProtocolError(`steps[${index}] is not {name, cell, inputs, outputs, params}`);
   }
   return value as unknown as IStepJSON;
 }
@@ -63,9 +56,7 @@ export function parsePipelineReply(value: unknown): PipelineReply {
   };
 }
 
-export function isErrorReply(
-  reply: PipelineReply
-): reply is { errors: IExtractionError[] } {
+export function isErrorReply(reply: PipelineReply): reply is { errors: IExtractionError[] } {
   return 'errors' in reply;
 }
 
@@ -93,9 +84,7 @@ export function stepRows(pipeline: IPipelineJSON): IStepRow[] {
     cell: step.cell,
     inputs: Object.entries(step.inputs)
       .map(([variable, producer]) => ({ variable, producer }))
-      .sort((a, b) =>
-        a.variable < b.variable ? -1 : a.variable > b.variable ? 1 : 0
-      ),
+      .sort((a, b) => (a.variable < b.variable ? -1 : a.variable > b.variable ? 1 : 0)),
     outputs: [...step.outputs],
     params: [...step.params],
     errors: []
@@ -103,9 +92,7 @@ export function stepRows(pipeline: IPipelineJSON): IStepRow[] {
 }
 
 /** The `%%mlstep` cells of the live notebook (what the panel shows while extraction fails). */
-export function stepsInSources(
-  sources: string[]
-): { name: string; cell: number }[] {
+export function stepsInSources(sources: string[]): { name: string; cell: number }[] {
   const steps: { name: string; cell: number }[] = [];
   sources.forEach((source, index) => {
     const name = stepNameOf(source);
@@ -120,10 +107,7 @@ export function stepsInSources(
  * Rows for a notebook whose extraction failed: its `%%mlstep` cells (read locally) with
  * the errors of each attached by step name or cell number.
  */
-export function rowsWithErrors(
-  sources: string[],
-  errors: IExtractionError[]
-): IStepRow[] {
+export function rowsWithErrors(sources: string[], errors: IExtractionError[]): IStepRow[] {
   return stepsInSources(sources).map(({ name, cell }) => ({
     name,
     cell,
@@ -137,10 +121,7 @@ export function rowsWithErrors(
 }
 
 /** The errors that concern no step row (e.g. a bad parameters cell). */
-export function unattachedErrors(
-  rows: IStepRow[],
-  errors: IExtractionError[]
-): IExtractionError[] {
+export function unattachedErrors(rows: IStepRow[], errors: IExtractionError[]): IExtractionError[] {
   const names = new Set(rows.map(r => r.name));
   const cells = new Set(rows.map(r => r.cell));
   return errors.filter(
@@ -151,16 +132,11 @@ export function unattachedErrors(
 }
 
 /** Error messages per 1-based cell number (to show them on the cells). */
-export function errorsByCell(
-  errors: IExtractionError[]
-): Map<number, string[]> {
+export function errorsByCell(errors: IExtractionError[]): Map<number, string[]> {
   const byCell = new Map<number, string[]>();
   for (const error of errors) {
     if (error.cell !== null) {
-      byCell.set(error.cell, [
-        ...(byCell.get(error.cell) ?? []),
-        error.message
-      ]);
+      byCell.set(error.cell, [...(byCell.get(error.cell) ?? []), error.message]);
     }
   }
   return byCell;
@@ -186,9 +162,7 @@ export function headingAbove(
     if (cells[i].type !== 'markdown') {
       continue;
     }
-    const headings = [
-      ...cells[i].source.matchAll(/^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$/gm)
-    ];
+    const headings = [...cells[i].source.matchAll(/^ {0,3}#{1,6}[ \t]+(.+?)[ \t#]*$/gm)];
     if (headings.length) {
       return headings[headings.length - 1][1];
     }

@@ -41,11 +41,7 @@ function record(value: unknown, what: string): Record<string, unknown> {
 }
 
 function text(value: unknown): string | null {
-  return typeof value === 'string'
-    ? value
-    : typeof value === 'number'
-      ? String(value)
-      : null;
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
 }
 
 function numbers(value: unknown): Record<string, number> {
@@ -88,16 +84,12 @@ export function stepState(value: unknown): StepState {
   if (value === 'done') {
     return 'ran';
   }
-  return typeof value === 'string' && STEP_STATES.has(value)
-    ? (value as StepState)
-    : 'waiting';
+  return typeof value === 'string' && STEP_STATES.has(value) ? (value as StepState) : 'waiting';
 }
 
 /** The run's status; `cancelling` (and anything unknown) still counts as running. */
 export function runStatus(value: unknown): RunStatus {
-  return value === 'succeeded' || value === 'failed' || value === 'cancelled'
-    ? value
-    : 'running';
+  return value === 'succeeded' || value === 'failed' || value === 'cancelled' ? value : 'running';
 }
 
 function stepStatuses(value: unknown): Record<string, IStepStatus> {
@@ -174,6 +166,7 @@ function parseRunRecord(value: unknown): IRunRecord {
     status: text(run.status) ?? '',
     mlops_status: text(run.mlops_status),
     model_version: text(run.model_version),
+    gate: text(run.gate),
     metrics: numbers(run.metrics),
     params: strings(run.params)
   };

@@ -7,14 +7,7 @@
 import { IGateOutcome, IRunStatusJSON, IStepStatus, StepState } from './types';
 
 export type RunPhase =
-  | 'idle'
-  | 'starting'
-  | 'running'
-  | 'cancelling'
-  | 'succeeded'
-  | 'failed'
-  | 'cancelled'
-  | 'error';
+  'idle' | 'starting' | 'running' | 'cancelling' | 'succeeded' | 'failed' | 'cancelled' | 'error';
 
 export interface IRunState {
   phase: RunPhase;
@@ -56,11 +49,7 @@ export const IDLE_RUN: IRunState = {
   message: null
 };
 
-const ACTIVE: ReadonlySet<RunPhase> = new Set([
-  'starting',
-  'running',
-  'cancelling'
-]);
+const ACTIVE: ReadonlySet<RunPhase> = new Set(['starting', 'running', 'cancelling']);
 const UNFINISHED: ReadonlySet<StepState> = new Set(['waiting', 'running']);
 
 /** True while a run is starting, running or being cancelled. */
@@ -98,9 +87,7 @@ function applyStatus(state: IRunState, status: IRunStatusJSON): IRunState {
     log: status.log,
     runId: status.run_id ?? state.runId,
     modelVersion: status.model_version ?? state.modelVersion,
-    metrics: Object.keys(status.metrics).length
-      ? status.metrics
-      : state.metrics,
+    metrics: Object.keys(status.metrics).length ? status.metrics : state.metrics,
     recording: !finished && status.recording,
     gate: status.gate ?? state.gate,
     message: status.error ?? (phase === 'cancelled' ? 'cancelled' : null)
@@ -117,9 +104,7 @@ export function runReducer(state: IRunState, event: RunEvent): IRunState {
       return {
         ...IDLE_RUN,
         phase: 'starting',
-        steps: Object.fromEntries(
-          event.steps.map(s => [s, { state: 'waiting', seconds: 0 }])
-        )
+        steps: Object.fromEntries(event.steps.map(s => [s, { state: 'waiting', seconds: 0 }]))
       };
     case 'started':
       if (state.phase !== 'starting' && state.phase !== 'cancelling') {
@@ -183,9 +168,7 @@ export function runSummary(state: IRunState): string {
     case 'starting':
       return 'starting…';
     case 'running':
-      return state.recording
-        ? 'recording in MLflow…'
-        : `running: ${done} of ${total} steps done`;
+      return state.recording ? 'recording in MLflow…' : `running: ${done} of ${total} steps done`;
     case 'cancelling':
       return 'cancelling…';
     case 'succeeded': {

@@ -63,8 +63,7 @@ export class RunTracker {
       return;
     }
     const mine = runs.filter(run => run.path === path);
-    const latest =
-      mine.find(run => run.status === 'running') ?? mine[mine.length - 1];
+    const latest = mine.find(run => run.status === 'running') ?? mine[mine.length - 1];
     if (latest) {
       this.dispatch({ type: 'attach', status: latest });
       this.schedulePoll();
@@ -98,10 +97,7 @@ export class RunTracker {
       if (generation !== this.generation) {
         return;
       }
-      const running =
-        error instanceof ApiError && error.status === 409
-          ? error.details.id
-          : null;
+      const running = error instanceof ApiError && error.status === 409 ? error.details.id : null;
       if (typeof running !== 'string') {
         this.dispatch({ type: 'error', message: messageOf(error) });
         return;
@@ -136,10 +132,7 @@ export class RunTracker {
       }
     } catch (error) {
       // 409: it had already finished; the next poll shows how it ended.
-      if (
-        !(error instanceof ApiError && error.status === 409) &&
-        generation === this.generation
-      ) {
+      if (!(error instanceof ApiError && error.status === 409) && generation === this.generation) {
         this.dispatch({
           type: 'error',
           message: `cannot cancel: ${messageOf(error)}`

@@ -7,7 +7,7 @@
 import * as React from 'react';
 
 import { formatSeconds, paramKind, parseParamText } from './format';
-import { IActionState } from './model';
+import { IActionState } from './state';
 import { IRunState, isRunActive, runSummary } from './run';
 
 export interface IRunViewProps {
@@ -36,19 +36,14 @@ function ParamsForm(props: IRunViewProps) {
       <div className="jp-mlops-ParamsGrid">
         {names.map(name => {
           const text = props.paramTexts[name] ?? '';
-          const error = parseParamText(
-            text,
-            paramKind(props.params[name])
-          ).error;
+          const error = parseParamText(text, paramKind(props.params[name])).error;
           const id = `jp-mlops-param-${name}`;
           return (
             <React.Fragment key={name}>
               <label htmlFor={id}>{name}</label>
               <input
                 id={id}
-                className={
-                  'jp-mlops-ParamInput' + (error ? ' jp-mod-error' : '')
-                }
+                className={'jp-mlops-ParamInput' + (error ? ' jp-mod-error' : '')}
                 data-testid="mlops-param"
                 data-param={name}
                 value={text}
@@ -68,10 +63,7 @@ function ParamsForm(props: IRunViewProps) {
   );
 }
 
-function RunLink(props: {
-  run: IRunState;
-  runUrl: (runId: string) => string | null;
-}) {
+function RunLink(props: { run: IRunState; runUrl: (runId: string) => string | null }) {
   const { runId, modelVersion, gate } = props.run;
   if (!runId) {
     return <div className="jp-mlops-RunLink" />;
@@ -92,19 +84,12 @@ function RunLink(props: {
           <code>{runId.slice(0, 12)}</code>
         </a>
       ) : (
-        <code
-          data-testid="mlops-run-link"
-          data-run-id={runId}
-          title={`MLflow run id ${runId}`}
-        >
+        <code data-testid="mlops-run-link" data-run-id={runId} title={`MLflow run id ${runId}`}>
           {runId.slice(0, 12)}
         </code>
       )}
       {modelVersion && (
-        <span data-testid="mlops-run-model-version">
-          {' '}
-          · model version {modelVersion}
-        </span>
+        <span data-testid="mlops-run-model-version"> · model version {modelVersion}</span>
       )}
       {gate && (
         <span
@@ -124,8 +109,7 @@ function RunLink(props: {
 export function RunView(props: IRunViewProps): JSX.Element {
   const { run, extract } = props;
   const active = isRunActive(run);
-  const elapsed =
-    run.phase !== 'idle' && run.elapsed > 0 ? formatSeconds(run.elapsed) : '';
+  const elapsed = run.phase !== 'idle' && run.elapsed > 0 ? formatSeconds(run.elapsed) : '';
   return (
     <div className="jp-mlops-Run">
       <div className="jp-mlops-Actions">

@@ -22,8 +22,7 @@ class StepNameBody extends Widget implements Dialog.IBodyWidget<string> {
     super();
     this.addClass('jp-mlops-StepDialog');
     const label = document.createElement('label');
-    label.textContent =
-      'Step name (a Python identifier, unique in the notebook)';
+    label.textContent = 'Step name (a Python identifier, unique in the notebook)';
     this.input = document.createElement('input');
     this.input.className = 'jp-mod-styled jp-mlops-StepNameInput';
     this.input.dataset.testid = 'mlops-step-name-input';
@@ -76,10 +75,7 @@ export async function askStepName(
   const result = await showDialog({
     title: 'Mark cell as pipeline step',
     body: new StepNameBody(proposed, existing, note),
-    buttons: [
-      Dialog.cancelButton(),
-      Dialog.okButton({ label: 'Mark as step' })
-    ],
+    buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Mark as step' })],
     focusNodeSelector: 'input'
   });
   if (!result.button.accept || result.value === null) {

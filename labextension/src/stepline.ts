@@ -51,27 +51,14 @@ export const PYTHON_KEYWORDS: ReadonlySet<string> = new Set([
 const IDENTIFIER = /^[\p{XID_Start}_][\p{XID_Continue}]*$/u;
 
 /** Words left out of a name proposed from a heading ("Load the data" -> load_data). */
-const STOP_WORDS = new Set([
-  'a',
-  'an',
-  'the',
-  'of',
-  'and',
-  'to',
-  'for',
-  'on',
-  'in',
-  'with'
-]);
+const STOP_WORDS = new Set(['a', 'an', 'the', 'of', 'and', 'to', 'for', 'on', 'in', 'with']);
 const MAX_PROPOSED_WORDS = 3;
 
 /** The first line of a cell, ignoring leading blank lines (as the Python side does). */
 function splitFirstLine(source: string): [string, string] {
   const text = source.replace(/^\n+/, '');
   const newline = text.indexOf('\n');
-  return newline < 0
-    ? [text, '']
-    : [text.slice(0, newline), text.slice(newline + 1)];
+  return newline < 0 ? [text, ''] : [text.slice(0, newline), text.slice(newline + 1)];
 }
 
 /** True when the cell's first line is a `%%mlstep` magic. */
@@ -115,10 +102,7 @@ export function isIdentifier(name: string): boolean {
  * Why `name` cannot name a new step, or null when it can. `existing` are the names of the
  * notebook's other steps.
  */
-export function checkStepName(
-  name: string,
-  existing: Iterable<string>
-): string | null {
+export function checkStepName(name: string, existing: Iterable<string>): string | null {
   const trimmed = name.trim();
   if (!trimmed) {
     return 'a step needs a name';
@@ -208,8 +192,7 @@ export function proposeStepName(context: INameContext): string {
     assigned ? slugify(`make ${assigned}`, 4) : '',
     `step_${context.cellNumber ?? steps.size + 1}`
   ];
-  const base =
-    candidates.find(c => c && checkStepName(c, []) === null) ?? 'step';
+  const base = candidates.find(c => c && checkStepName(c, []) === null) ?? 'step';
   let name = base;
   for (let n = 2; taken.has(name) || checkStepName(name, steps) !== null; n++) {
     name = `${base}_${n}`;
@@ -221,9 +204,7 @@ export function proposeStepName(context: INameContext): string {
 export function identifiersIn(code: string): Set<string> {
   const names = new Set<string>();
   const withoutStrings = code.replace(/(["'])(?:\\.|(?!\1).)*\1/g, ' ');
-  for (const match of withoutStrings.matchAll(
-    /[\p{XID_Start}_][\p{XID_Continue}]*/gu
-  )) {
+  for (const match of withoutStrings.matchAll(/[\p{XID_Start}_][\p{XID_Continue}]*/gu)) {
     names.add(match[0]);
   }
   return names;

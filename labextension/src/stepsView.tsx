@@ -16,11 +16,7 @@ export interface IStepsViewProps {
   onSelect: (step: string) => void;
 }
 
-function Field(props: {
-  label: string;
-  testid: string;
-  items: React.ReactNode[];
-}) {
+function Field(props: { label: string; testid: string; items: React.ReactNode[] }) {
   if (!props.items.length) {
     return null;
   }
@@ -47,19 +43,11 @@ function StepItem(props: {
   const { row, status } = props;
   const state = row.errors.length ? 'error' : (status?.state ?? 'none');
   const duration =
-    status &&
-    (status.state === 'ran' ||
-      status.state === 'failed' ||
-      status.state === 'running')
+    status && (status.state === 'ran' || status.state === 'failed' || status.state === 'running')
       ? formatSeconds(status.seconds)
       : '';
   return (
-    <li
-      className="jp-mlops-Step"
-      data-testid="mlops-step"
-      data-step={row.name}
-      data-state={state}
-    >
+    <li className="jp-mlops-Step" data-testid="mlops-step" data-step={row.name} data-state={state}>
       <div className="jp-mlops-StepHead">
         <span className="jp-mlops-StepDot" aria-hidden="true" />
         <button
@@ -74,10 +62,7 @@ function StepItem(props: {
         <span className="jp-mlops-StepStatus" data-testid="mlops-step-status">
           {row.errors.length ? 'error' : status ? stateLabel(status.state) : ''}
         </span>
-        <span
-          className="jp-mlops-StepDuration"
-          data-testid="mlops-step-duration"
-        >
+        <span className="jp-mlops-StepDuration" data-testid="mlops-step-duration">
           {duration}
         </span>
       </div>
@@ -105,12 +90,7 @@ function StepItem(props: {
         ))}
       />
       {row.errors.map((message, i) => (
-        <div
-          key={i}
-          className="jp-mlops-StepError"
-          data-testid="mlops-step-error"
-          role="alert"
-        >
+        <div key={i} className="jp-mlops-StepError" data-testid="mlops-step-error" role="alert">
           {message}
         </div>
       ))}
@@ -123,8 +103,7 @@ export function StepsView(props: IStepsViewProps): JSX.Element {
     <ol
       className={
         'jp-mlops-Steps' +
-        (Object.keys(props.statuses).length ||
-        props.rows.some(r => r.errors.length)
+        (Object.keys(props.statuses).length || props.rows.some(r => r.errors.length)
           ? ' jp-mod-status'
           : '')
       }

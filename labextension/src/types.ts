@@ -98,6 +98,8 @@ export interface IRunRecord {
   /** The pipeline's own outcome tag (succeeded, failed), when recorded. */
   mlops_status: string | null;
   model_version: string | null;
+  /** The model gate outcome (validated, rejected), when there was one. */
+  gate: string | null;
   metrics: Record<string, number>;
   params: Record<string, string>;
 }

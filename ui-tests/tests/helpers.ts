@@ -13,7 +13,13 @@ export const PANEL_ID = 'jupyter-mlops-panel';
 export const TOGGLE_STEP = 'jupyter-mlops:toggle-step';
 
 /** The example notebook's steps, in notebook order. */
-export const CLASSIFICATION_STEPS = ['load_data', 'features', 'split', 'train', 'evaluate'];
+export const CLASSIFICATION_STEPS = [
+  'load_data',
+  'features',
+  'split',
+  'train',
+  'evaluate'
+];
 
 /** Upload `notebooks/<name>` into the test's own server folder and open it. */
 export async function openExample(
@@ -22,7 +28,10 @@ export async function openExample(
   name = 'classification.ipynb'
 ): Promise<string> {
   const serverPath = `${tmpPath}/${name}`;
-  await page.contents.uploadFile(path.join(REPO, 'notebooks', name), serverPath);
+  await page.contents.uploadFile(
+    path.join(REPO, 'notebooks', name),
+    serverPath
+  );
   await page.filebrowser.refresh();
   expect(await page.notebook.openByPath(serverPath)).toBe(true);
   await page.notebook.activate(name);
@@ -30,7 +39,9 @@ export async function openExample(
 }
 
 /** Click the panel's tab in the right side bar (no-op when it is already shown). */
-export async function openPanel(page: IJupyterLabPageFixture): Promise<Locator> {
+export async function openPanel(
+  page: IJupyterLabPageFixture
+): Promise<Locator> {
   await page.sidebar.openTab(PANEL_ID as any);
   const panel = page.locator(`#${PANEL_ID}`);
   await expect(panel).toBeVisible();
@@ -73,7 +84,10 @@ export async function contrastRatio(target: Locator): Promise<number> {
       if (!m) {
         return rgba(css);
       }
-      const parts = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+      const parts = m[1]
+        .split(/[ ,/]+/)
+        .filter(Boolean)
+        .map(Number);
       return [parts[0], parts[1], parts[2], parts.length > 3 ? parts[3] : 1];
     };
     const luminance = ([r, g, b]: number[]): number => {

@@ -4,12 +4,20 @@
  */
 import { expect, test } from '@jupyterlab/galata';
 
-import { CLASSIFICATION_STEPS, openExample, openPanel, stepRows } from './helpers';
+import {
+  CLASSIFICATION_STEPS,
+  openExample,
+  openPanel,
+  stepRows
+} from './helpers';
 
 test.describe('the MLOps panel', () => {
   test('says so when no notebook is open', async ({ page }) => {
     const panel = await openPanel(page);
-    await expect(panel.getByTestId('mlops-empty')).toHaveAttribute('data-reason', 'no-notebook');
+    await expect(panel.getByTestId('mlops-empty')).toHaveAttribute(
+      'data-reason',
+      'no-notebook'
+    );
     await expect(panel.getByTestId('mlops-server-status')).toHaveCount(0);
   });
 
@@ -19,57 +27,111 @@ test.describe('the MLOps panel', () => {
   }) => {
     await openExample(page, tmpPath);
     const panel = await openPanel(page);
-    await expect(panel.getByTestId('mlops-notebook')).toHaveAttribute('data-scan', 'ok');
+    await expect(panel.getByTestId('mlops-notebook')).toHaveAttribute(
+      'data-scan',
+      'ok'
+    );
     await expect(stepRows(panel)).toHaveCount(CLASSIFICATION_STEPS.length);
-    expect(await stepRows(panel).evaluateAll(rows => rows.map(r => r.dataset.step))).toEqual(
-      CLASSIFICATION_STEPS
+    expect(
+      await stepRows(panel).evaluateAll(rows => rows.map(r => r.dataset.step))
+    ).toEqual(CLASSIFICATION_STEPS);
+
+    const split = panel.locator(
+      '[data-testid="mlops-step"][data-step="split"]'
+    );
+    await expect(split.getByTestId('mlops-step-inputs')).toContainText(
+      'df ← features'
+    );
+    await expect(split.getByTestId('mlops-step-outputs')).toContainText(
+      'X_train'
+    );
+    await expect(split.getByTestId('mlops-step-params')).toContainText(
+      'test_size'
     );
 
-    const split = panel.locator('[data-testid="mlops-step"][data-step="split"]');
-    await expect(split.getByTestId('mlops-step-inputs')).toContainText('df ← features');
-    await expect(split.getByTestId('mlops-step-outputs')).toContainText('X_train');
-    await expect(split.getByTestId('mlops-step-params')).toContainText('test_size');
-
     const dag = panel.getByTestId('mlops-dag');
-    await expect(dag.locator('g.jp-mlops-DagNode')).toHaveCount(CLASSIFICATION_STEPS.length);
-    await expect(dag.locator('path.jp-mlops-DagEdge[data-from="features"][data-to="split"]')).toHaveCount(1);
-    await expect(dag.locator('path.jp-mlops-DagEdge[data-from="train"][data-to="evaluate"]')).toHaveCount(1);
+    await expect(dag.locator('g.jp-mlops-DagNode')).toHaveCount(
+      CLASSIFICATION_STEPS.length
+    );
+    await expect(
+      dag.locator(
+        'path.jp-mlops-DagEdge[data-from="features"][data-to="split"]'
+      )
+    ).toHaveCount(1);
+    await expect(
+      dag.locator(
+        'path.jp-mlops-DagEdge[data-from="train"][data-to="evaluate"]'
+      )
+    ).toHaveCount(1);
 
     // The step name goes to its cell.
     await panel
       .locator('[data-testid="mlops-step"][data-step="train"]')
       .getByTestId('mlops-step-name')
       .click();
-    await expect(page.locator('.jp-Notebook .jp-Cell.jp-mod-active')).toContainText(
-      '%%mlstep train'
-    );
+    const active = page.locator('.jp-Notebook .jp-Cell.jp-mod-active');
+    await expect(active).toContainText('%%mlstep train');
+
+    // So does a DAG box, from the keyboard.
+    const node = dag.locator('g.jp-mlops-DagNode[data-step="features"]');
+    await expect(node).toHaveAttribute('role', 'button');
+    await node.focus();
+    await page.keyboard.press('Enter');
+    await expect(active).toContainText('%%mlstep features');
   });
 
-  test('shows an extraction error on its step and on its cell', async ({ page, tmpPath }) => {
+  test('shows an extraction error on its step and on its cell', async ({
+    page,
+    tmpPath
+  }) => {
     await openExample(page, tmpPath);
     const panel = await openPanel(page);
     await expect(stepRows(panel)).toHaveCount(CLASSIFICATION_STEPS.length);
 
-    await page.notebook.addCell('code', '%%mlstep broken\nscore = undefined_thing + 1');
-    const broken = panel.locator('[data-testid="mlops-step"][data-step="broken"]');
+    await page.notebook.addCell(
+      'code',
+      '%%mlstep broken\nscore = undefined_thing + 1'
+    );
+    const broken = panel.locator(
+      '[data-testid="mlops-step"][data-step="broken"]'
+    );
     await expect(broken).toHaveAttribute('data-state', 'error');
-    await expect(broken.getByTestId('mlops-step-error')).toContainText('undefined_thing');
-    await expect(panel.getByTestId('mlops-notebook')).toHaveAttribute('data-scan', 'errors');
+    await expect(broken.getByTestId('mlops-step-error')).toContainText(
+      'undefined_thing'
+    );
+    await expect(panel.getByTestId('mlops-notebook')).toHaveAttribute(
+      'data-scan',
+      'errors'
+    );
     const cell = page.locator('.jp-Notebook .jp-Cell').last();
-    await expect(cell.getByTestId('mlops-cell-error')).toContainText('undefined_thing');
+    await expect(cell.getByTestId('mlops-cell-error')).toContainText(
+      'undefined_thing'
+    );
 
     // Fixing the cell clears the error everywhere (the panel parses the live notebook).
     const count = await page.notebook.getCellCount();
-    await page.notebook.setCell(count - 1, 'code', '%%mlstep fixed\nscore = len(df)');
-    await expect(panel.getByTestId('mlops-notebook')).toHaveAttribute('data-scan', 'ok');
+    await page.notebook.setCell(
+      count - 1,
+      'code',
+      '%%mlstep fixed\nscore = len(df)'
+    );
+    await expect(panel.getByTestId('mlops-notebook')).toHaveAttribute(
+      'data-scan',
+      'ok'
+    );
     await expect(stepRows(panel)).toHaveCount(CLASSIFICATION_STEPS.length + 1);
     await expect(cell.getByTestId('mlops-cell-error')).toHaveCount(0);
   });
 
-  test('offers to mark a cell in a notebook without steps', async ({ page }) => {
+  test('offers to mark a cell in a notebook without steps', async ({
+    page
+  }) => {
     await page.notebook.createNew('empty.ipynb');
     const panel = await openPanel(page);
-    await expect(panel.getByTestId('mlops-empty')).toHaveAttribute('data-reason', 'no-steps');
+    await expect(panel.getByTestId('mlops-empty')).toHaveAttribute(
+      'data-reason',
+      'no-steps'
+    );
     await expect(panel.getByTestId('mlops-mark-cell')).toBeVisible();
   });
 });

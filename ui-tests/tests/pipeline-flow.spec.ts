@@ -20,7 +20,8 @@ import {
 const NEW_STEP = 'class_balance';
 const ALL_STEPS = [...CLASSIFICATION_STEPS, NEW_STEP];
 
-test('mark a step, extract, run and see the registered model', async ({ page, tmpPath }, testInfo) => {
+// The title names the test's server folder, which the screenshots show.
+test('mark, extract, run', async ({ page, tmpPath }, testInfo) => {
   test.setTimeout(300 * 1000);
   await openExample(page, tmpPath);
   const panel = await openPanel(page);
@@ -32,7 +33,9 @@ test('mark a step, extract, run and see the registered model', async ({ page, tm
   const last = (await page.notebook.getCellCount()) - 1;
   const cell = page.locator('.jp-Notebook .jp-Cell').nth(last);
   await cell.click();
-  await cell.locator(`.jp-cell-toolbar [data-command="${TOGGLE_STEP}"]`).click();
+  await cell
+    .locator(`.jp-cell-toolbar [data-command="${TOGGLE_STEP}"]`)
+    .click();
 
   const dialog = page.locator('.jp-Dialog');
   const name = dialog.getByTestId('mlops-step-name-input');
@@ -56,10 +59,16 @@ test('mark a step, extract, run and see the registered model', async ({ page, tm
     `%%mlstep ${NEW_STEP}`
   );
   await expect(stepRows(panel)).toHaveCount(ALL_STEPS.length);
-  const added = panel.locator(`[data-testid="mlops-step"][data-step="${NEW_STEP}"]`);
-  await expect(added.getByTestId('mlops-step-inputs')).toContainText('y_test ← split');
+  const added = panel.locator(
+    `[data-testid="mlops-step"][data-step="${NEW_STEP}"]`
+  );
+  await expect(added.getByTestId('mlops-step-inputs')).toContainText(
+    'y_test ← split'
+  );
   await expect(
-    panel.getByTestId('mlops-dag').locator(`g.jp-mlops-DagNode[data-step="${NEW_STEP}"]`)
+    panel
+      .getByTestId('mlops-dag')
+      .locator(`g.jp-mlops-DagNode[data-step="${NEW_STEP}"]`)
   ).toHaveCount(1);
 
   // Extract works on the saved notebook.
@@ -69,41 +78,53 @@ test('mark a step, extract, run and see the registered model', async ({ page, tm
   await expect(extracted).toBeVisible();
   await expect(extracted).not.toHaveAttribute('data-failed', 'true');
   await expect(extracted).toContainText('pipelines/classification');
-  expect(await page.contents.fileExists(`${tmpPath}/pipelines/classification/pipeline.yaml`)).toBe(
-    true
-  );
+  expect(
+    await page.contents.fileExists(
+      `${tmpPath}/pipelines/classification/pipeline.yaml`
+    )
+  ).toBe(true);
 
   // Run: every step goes to done, the run registers a model version.
   await panel.getByTestId('mlops-run').click();
   const status = panel.getByTestId('mlops-run-status');
-  await expect(status).toHaveAttribute('data-phase', /starting|running|succeeded/);
-  await expect(status).toHaveAttribute('data-phase', 'succeeded', { timeout: 240 * 1000 });
+  await expect(status).toHaveAttribute(
+    'data-phase',
+    /starting|running|succeeded/
+  );
+  await expect(status).toHaveAttribute('data-phase', 'succeeded', {
+    timeout: 240 * 1000
+  });
   for (const step of ALL_STEPS) {
-    const row = panel.locator(`[data-testid="mlops-step"][data-step="${step}"]`);
+    const row = panel.locator(
+      `[data-testid="mlops-step"][data-step="${step}"]`
+    );
     await expect(row, `step ${step}`).toHaveAttribute('data-state', 'ran');
     await expect(row.getByTestId('mlops-step-status')).toHaveText('done');
   }
   await expect(panel.getByTestId('mlops-run-link')).not.toBeEmpty();
   const registered = panel.getByTestId('mlops-run-model-version');
   await expect(registered).toContainText(/model version \d+/);
-  const version = (await registered.textContent())!.match(/model version (\d+)/)![1];
+  const version = (await registered.textContent())!.match(
+    /model version (\d+)/
+  )![1];
 
   // The Models section lists that version with its alias and metrics.
   const models = panel.getByTestId('mlops-models');
-  const row = models.locator(`[data-testid="mlops-model-version"][data-version="${version}"]`);
-  await expect(row).toBeVisible({ timeout: 60 * 1000 });
-  await expect(row.locator('[data-testid="mlops-model-alias"][data-alias="challenger"]')).toHaveCount(
-    1
+  const row = models.locator(
+    `[data-testid="mlops-model-version"][data-version="${version}"]`
   );
+  await expect(row).toBeVisible({ timeout: 60 * 1000 });
+  await expect(
+    row.locator('[data-testid="mlops-model-alias"][data-alias="challenger"]')
+  ).toHaveCount(1);
   await expect(row.getByTestId('mlops-metrics')).toContainText('accuracy');
   // Recent runs (from MLflow) are folded away until asked for.
   const history = panel.getByTestId('mlops-history');
   await history.locator('summary').click();
   await expect(history.getByTestId('mlops-history-run').first()).toBeVisible();
-  await expect(history.getByTestId('mlops-history-run').first()).toHaveAttribute(
-    'data-status',
-    'succeeded'
-  );
+  await expect(
+    history.getByTestId('mlops-history-run').first()
+  ).toHaveAttribute('data-status', 'succeeded');
 
   // Screenshots for the README: the notebook with the panel, light and dark, tall enough
   // to show the steps, the DAG, the run and the Models section at once. In each theme the
@@ -111,15 +132,23 @@ test('mark a step, extract, run and see the registered model', async ({ page, tm
   await history.locator('summary').click();
   await page.setViewportSize({ width: 1440, height: 1280 });
   await page.sidebar.setWidth(470, 'right');
-  await panel
-    .locator('[data-testid="mlops-step"][data-step="split"]')
-    .getByTestId('mlops-step-name')
-    .click();
-  await page.screenshot({ path: screenshotPath('panel-light.png', testInfo.outputDir) });
+  const newStepName = panel
+    .locator(`[data-testid="mlops-step"][data-step="${NEW_STEP}"]`)
+    .getByTestId('mlops-step-name');
+  await newStepName.click();
+  await page.screenshot({
+    path: screenshotPath('panel-light.png', testInfo.outputDir)
+  });
   await expectReadable(panel, 'light');
   await page.theme.setDarkTheme();
-  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', 'false');
-  await page.screenshot({ path: screenshotPath('panel-dark.png', testInfo.outputDir) });
+  await expect(page.locator('body')).toHaveAttribute(
+    'data-jp-theme-light',
+    'false'
+  );
+  await newStepName.click(); // the theme change scrolled the notebook: show the same place
+  await page.screenshot({
+    path: screenshotPath('panel-dark.png', testInfo.outputDir)
+  });
   await expectReadable(panel, 'dark');
 });
 
@@ -137,6 +166,8 @@ async function expectReadable(panel: Locator, theme: string): Promise<void> {
   };
   for (const [what, locator] of Object.entries(texts)) {
     const ratio = await contrastRatio(locator);
-    expect.soft(ratio, `${what} contrast in the ${theme} theme`).toBeGreaterThanOrEqual(4.5);
+    expect
+      .soft(ratio, `${what} contrast in the ${theme} theme`)
+      .toBeGreaterThanOrEqual(4.5);
   }
 }

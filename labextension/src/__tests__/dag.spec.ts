@@ -1,13 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import {
-  dagLayers,
-  DEFAULT_DAG_OPTIONS,
-  IDagInput,
-  layoutDag,
-  normalizeDag
-} from '../dag';
+import { dagLayers, DEFAULT_DAG_OPTIONS, IDagInput, layoutDag, normalizeDag } from '../dag';
 import { dagInput, parsePipelineReply, stepRows } from '../pipeline';
 import { IPipelineJSON } from '../types';
 
@@ -70,13 +64,9 @@ describe('layout', () => {
     );
     expect(layout.edges).toHaveLength(9); // show: "(7 steps, 9 dependencies)"
     for (const layer of new Set(layout.nodes.map(n => n.layer))) {
-      const row = layout.nodes
-        .filter(n => n.layer === layer)
-        .sort((a, b) => a.x - b.x);
+      const row = layout.nodes.filter(n => n.layer === layer).sort((a, b) => a.x - b.x);
       for (let i = 1; i < row.length; i++) {
-        expect(row[i].x).toBeGreaterThanOrEqual(
-          row[i - 1].x + row[i - 1].width
-        );
+        expect(row[i].x).toBeGreaterThanOrEqual(row[i - 1].x + row[i - 1].width);
       }
     }
     for (const node of layout.nodes) {
@@ -84,14 +74,10 @@ describe('layout', () => {
       expect(node.x + node.width).toBeLessThanOrEqual(layout.width);
       expect(node.y + node.height).toBeLessThanOrEqual(layout.height);
     }
-    const edge = layout.edges.find(
-      e => e.from === 'load_data' && e.to === 'split'
-    )!;
+    const edge = layout.edges.find(e => e.from === 'load_data' && e.to === 'split')!;
     const loadData = layout.nodes.find(n => n.name === 'load_data')!;
     expect(
-      edge.path.startsWith(
-        `M${loadData.x + loadData.width / 2},${loadData.y + loadData.height}`
-      )
+      edge.path.startsWith(`M${loadData.x + loadData.width / 2},${loadData.y + loadData.height}`)
     ).toBe(true);
   });
 
@@ -110,15 +96,9 @@ describe('layout', () => {
   it('is deterministic and sized from the names', () => {
     const input = exampleDag('classification');
     expect(layoutDag(input)).toEqual(layoutDag(input));
-    const layout = layoutDag([
-      { name: 'a_rather_long_step_name', upstream: [] }
-    ]);
-    expect(layout.nodes[0].width).toBeGreaterThan(
-      DEFAULT_DAG_OPTIONS.minBoxWidth
-    );
-    expect(layout.height).toBe(
-      DEFAULT_DAG_OPTIONS.boxHeight + 2 * DEFAULT_DAG_OPTIONS.margin
-    );
+    const layout = layoutDag([{ name: 'a_rather_long_step_name', upstream: [] }]);
+    expect(layout.nodes[0].width).toBeGreaterThan(DEFAULT_DAG_OPTIONS.minBoxWidth);
+    expect(layout.height).toBe(DEFAULT_DAG_OPTIONS.boxHeight + 2 * DEFAULT_DAG_OPTIONS.margin);
   });
 
   it('has no size without steps', () => {

@@ -1,5 +1,8 @@
 import {
+  defaultParamTexts,
   formatParamValue,
+  mergeParamTexts,
+  mlflowRunUrl,
   formatSeconds,
   paramKind,
   paramOverrides,
@@ -95,11 +98,32 @@ describe('parameters form', () => {
   });
 
   it('names the field that cannot be parsed', () => {
-    expect(
-      paramOverrides({ n_estimators: 100 }, { n_estimators: 'many' })
-    ).toEqual({
+    expect(paramOverrides({ n_estimators: 100 }, { n_estimators: 'many' })).toEqual({
       params: null,
       error: 'n_estimators: expected a number'
     });
+  });
+});
+
+describe('form texts when the defaults change', () => {
+  it('keeps what the user typed and follows the defaults elsewhere', () => {
+    const before = { a: 1, b: 0.5, gone: 'x' };
+    const after = { a: 2, b: 0.5, added: true };
+    expect(mergeParamTexts(before, after, { a: '1', b: '0.9', gone: 'x' })).toEqual({
+      a: '2',
+      b: '0.9',
+      added: 'True'
+    });
+    expect(defaultParamTexts(after)).toEqual({ a: '2', b: '0.5', added: 'True' });
+  });
+});
+
+describe('MLflow run links', () => {
+  it('links into the MLflow UI when its URL is set, else gives none', () => {
+    expect(mlflowRunUrl('http://localhost:5000/', '1', 'abc')).toBe(
+      'http://localhost:5000/#/experiments/1/runs/abc'
+    );
+    expect(mlflowRunUrl('', '1', 'abc')).toBeNull();
+    expect(mlflowRunUrl('http://localhost:5000', null, 'abc')).toBeNull();
   });
 });

@@ -6,7 +6,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { INotebookHandle, PanelModel, SCAN_DELAY_MS } from '../model';
+import { PanelModel, SCAN_DELAY_MS } from '../model';
+import { INotebookHandle } from '../state';
 import { parsePipelineReply } from '../pipeline';
 import { parseExtract, parseRunSnapshot } from '../replies';
 import { MAX_POLL_FAILURES } from '../runTracker';
@@ -23,9 +24,7 @@ import {
 import { FRONTEND_VERSION } from '../version';
 
 function fixture(name: string): unknown {
-  return JSON.parse(
-    fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf-8')
-  );
+  return JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf-8'));
 }
 
 const CLASSIFICATION = parsePipelineReply(fixture('classification.show.json'));
@@ -34,12 +33,9 @@ const POLL_MS = 1000;
 class FakeApi implements IMlopsApi {
   calls: string[] = [];
   serverVersion: string | ApiError = FRONTEND_VERSION;
-  pipelineReply: (content: unknown) => Promise<PipelineReply> = async () =>
-    CLASSIFICATION;
+  pipelineReply: (content: unknown) => Promise<PipelineReply> = async () => CLASSIFICATION;
   statuses: (IRunStatusJSON | ApiError)[] = [];
-  started: IRunStatusJSON | ApiError = parseRunSnapshot(
-    fixture('run.started.json')
-  );
+  started: IRunStatusJSON | ApiError = parseRunSnapshot(fixture('run.started.json'));
   remembered: IRunStatusJSON[] = [];
   requests: IRunRequest[] = [];
 
@@ -68,8 +64,7 @@ class FakeApi implements IMlopsApi {
   }
   async runStatus(id: string): Promise<IRunStatusJSON> {
     this.calls.push(`status ${id}`);
-    const next =
-      this.statuses.length > 1 ? this.statuses.shift()! : this.statuses[0];
+    const next = this.statuses.length > 1 ? this.statuses.shift()! : this.statuses[0];
     if (next instanceof ApiError) {
       throw next;
     }
@@ -119,10 +114,7 @@ class FakeNotebook implements INotebookHandle {
   }
 }
 
-async function ready(
-  api: FakeApi,
-  notebook: FakeNotebook | null = null
-): Promise<PanelModel> {
+async function ready(api: FakeApi, notebook: FakeNotebook | null = null): Promise<PanelModel> {
   const model = new PanelModel(api, POLL_MS);
   await model.checkServer();
   await model.setNotebook(notebook);
@@ -180,13 +172,7 @@ describe('server extension state', () => {
   });
 });
 
-const CLASSIFICATION_STEPS = [
-  'load_data',
-  'features',
-  'split',
-  'train',
-  'evaluate'
-];
+const CLASSIFICATION_STEPS = ['load_data', 'features', 'split', 'train', 'evaluate'];
 
 describe('following a notebook', () => {
   it('scans it at once and loads its records', async () => {
@@ -309,10 +295,7 @@ describe('following a notebook', () => {
   it('says when the scan request fails, and that is not cached', async () => {
     const api = new FakeApi();
     api.pipelineReply = async () => {
-      throw new ApiError(
-        400,
-        "'content' must be the notebook as a JSON object"
-      );
+      throw new ApiError(400, "'content' must be the notebook as a JSON object");
     };
     const model = await ready(api, new FakeNotebook('nb.ipynb'));
     expect(model.state).toMatchObject({
@@ -382,8 +365,7 @@ describe('extract', () => {
     expect(model.state.extract).toEqual({
       busy: false,
       failed: false,
-      message:
-        'Extracted 5 steps into pipelines/classification/ (21 files changed)'
+      message: 'Extracted 5 steps into pipelines/classification/ (21 files changed)'
     });
   });
 });
@@ -401,9 +383,7 @@ describe('a run', () => {
     model.setParamText('n_estimators', '20');
     await model.run();
     expect(notebook.saves).toBe(1);
-    expect(api.requests).toEqual([
-      { path: 'classification.ipynb', params: { n_estimators: 20 } }
-    ]);
+    expect(api.requests).toEqual([{ path: 'classification.ipynb', params: { n_estimators: 20 } }]);
     expect(model.state.run.phase).toBe('running');
     expect(Object.values(model.state.run.steps).map(s => s.state)).toEqual(
       Array(5).fill('waiting')
@@ -417,20 +397,16 @@ describe('a run', () => {
       runId: '0d9da82b46394506903cb784b9fb18e7',
       modelVersion: '1'
     });
-    expect(api.calls.filter(c => c.startsWith('models')).length).toBe(
-      before + 1
-    );
+    expect(api.calls.filter(c => c.startsWith('models')).length).toBe(before + 1);
     await jest.advanceTimersByTimeAsync(POLL_MS * 3);
     expect(api.calls.filter(c => c.startsWith('status')).length).toBe(2);
   });
 
   it('follows the run already going when the server answers 409', async () => {
     const api = new FakeApi();
-    api.started = new ApiError(
-      409,
-      "pipeline 'classification' is already running",
-      { id: running.id }
-    );
+    api.started = new ApiError(409, "pipeline 'classification' is already running", {
+      id: running.id
+    });
     api.statuses = [running];
     const model = await ready(api, new FakeNotebook('classification.ipynb'));
     await model.run();
@@ -441,10 +417,7 @@ describe('a run', () => {
 
   it('shows why a run could not start', async () => {
     const api = new FakeApi();
-    api.started = new ApiError(
-      400,
-      "unknown parameter 'depth' (parameters: max_depth, …)"
-    );
+    api.started = new ApiError(400, "unknown parameter 'depth' (parameters: max_depth, …)");
     const model = await ready(api, new FakeNotebook('classification.ipynb'));
     await model.run();
     expect(model.state.run).toMatchObject({
@@ -483,17 +456,12 @@ describe('a run', () => {
     api.statuses = [new ApiError(404, 'no run')];
     await model.run();
     await jest.advanceTimersByTimeAsync(POLL_MS);
-    expect(model.state.run.message).toBe(
-      `the server no longer knows run ${running.id}`
-    );
+    expect(model.state.run.message).toBe(`the server no longer knows run ${running.id}`);
   });
 
   it('picks up the run the server has for the notebook (after a reload)', async () => {
     const api = new FakeApi();
-    api.remembered = [
-      succeeded,
-      { ...running, id: 'other', path: 'other.ipynb' }
-    ];
+    api.remembered = [succeeded, { ...running, id: 'other', path: 'other.ipynb' }];
     const model = await ready(api, new FakeNotebook('classification.ipynb'));
     expect(model.state.run).toMatchObject({
       phase: 'succeeded',

@@ -23,9 +23,7 @@ function fixture(name: string): unknown {
 
 describe('parsing the pipeline reply', () => {
   it('accepts the show --json contract of both example notebooks', () => {
-    const reply = parsePipelineReply(
-      fixture('classification')
-    ) as IPipelineJSON;
+    const reply = parsePipelineReply(fixture('classification')) as IPipelineJSON;
     expect(isErrorReply(reply)).toBe(false);
     expect(reply.name).toBe('classification');
     expect(reply.steps.map(s => s.name)).toEqual([
@@ -41,9 +39,7 @@ describe('parsing the pipeline reply', () => {
       'max_depth',
       'threshold'
     ]);
-    const regression = parsePipelineReply(
-      fixture('regression')
-    ) as IPipelineJSON;
+    const regression = parsePipelineReply(fixture('regression')) as IPipelineJSON;
     expect(regression.steps).toHaveLength(7);
   });
 
@@ -85,17 +81,13 @@ describe('parsing the pipeline reply', () => {
         steps: [{ name: 'a', cell: '1' }]
       })
     ).toThrow('steps[0] is not {name, cell, inputs, outputs, params}');
-    expect(() => parsePipelineReply({ errors: [{ cell: 1 }] })).toThrow(
-      'errors[0] has no message'
-    );
+    expect(() => parsePipelineReply({ errors: [{ cell: 1 }] })).toThrow('errors[0] has no message');
   });
 });
 
 describe('step rows', () => {
   it('lists inputs with their producers, sorted by variable', () => {
-    const rows = stepRows(
-      parsePipelineReply(fixture('classification')) as IPipelineJSON
-    );
+    const rows = stepRows(parsePipelineReply(fixture('classification')) as IPipelineJSON);
     const evaluate = rows.find(r => r.name === 'evaluate')!;
     expect(evaluate.cell).toBe(18);
     expect(evaluate.inputs).toEqual([
@@ -109,9 +101,7 @@ describe('step rows', () => {
   });
 
   it('gives the DAG one upstream entry per input', () => {
-    const rows = stepRows(
-      parsePipelineReply(fixture('regression')) as IPipelineJSON
-    );
+    const rows = stepRows(parsePipelineReply(fixture('regression')) as IPipelineJSON);
     const dag = dagInput(rows);
     expect(dag.find(d => d.name === 'compare')!.upstream.sort()).toEqual([
       'evaluate_forest',
@@ -155,10 +145,7 @@ describe('extraction errors', () => {
   });
 
   it('groups messages per cell for the notebook', () => {
-    const byCell = errorsByCell([
-      ...errors,
-      { cell: 3, step: 'a', message: 'second' }
-    ]);
+    const byCell = errorsByCell([...errors, { cell: 3, step: 'a', message: 'second' }]);
     expect(byCell.get(3)).toEqual(["reads 'base'", 'second']);
     expect(byCell.get(2)).toEqual(['bad setup cell']);
     expect(byCell.has(1)).toBe(false);

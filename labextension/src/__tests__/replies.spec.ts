@@ -18,9 +18,7 @@ import {
 } from '../replies';
 
 function fixture(name: string): unknown {
-  return JSON.parse(
-    fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf-8')
-  );
+  return JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf-8'));
 }
 
 describe('run snapshots', () => {
@@ -29,16 +27,8 @@ describe('run snapshots', () => {
     expect(run.id).toBe('2ed130187c0573c3');
     expect(run.path).toBe('classification.ipynb');
     expect(run.status).toBe('running');
-    expect(Object.keys(run.steps)).toEqual([
-      'load_data',
-      'features',
-      'split',
-      'train',
-      'evaluate'
-    ]);
-    expect(Object.values(run.steps).every(s => s.state === 'waiting')).toBe(
-      true
-    );
+    expect(Object.keys(run.steps)).toEqual(['load_data', 'features', 'split', 'train', 'evaluate']);
+    expect(Object.values(run.steps).every(s => s.state === 'waiting')).toBe(true);
     expect(run.run_id).toBeNull();
   });
 
@@ -48,9 +38,7 @@ describe('run snapshots', () => {
     expect(running.steps.split.state).toBe('running');
     expect(running.steps.split.seconds).toBeGreaterThan(0);
     expect(running.recording).toBe(false);
-    expect(parseRunSnapshot(fixture('run.recording.json')).recording).toBe(
-      true
-    );
+    expect(parseRunSnapshot(fixture('run.recording.json')).recording).toBe(true);
   });
 
   it('reads the summary of a finished run', () => {
@@ -58,11 +46,7 @@ describe('run snapshots', () => {
     expect(done.status).toBe('succeeded');
     expect(done.run_id).toBe('0d9da82b46394506903cb784b9fb18e7');
     expect(done.model_version).toBe('1');
-    expect(Object.keys(done.metrics).sort()).toEqual([
-      'accuracy',
-      'f1',
-      'roc_auc'
-    ]);
+    expect(Object.keys(done.metrics).sort()).toEqual(['accuracy', 'f1', 'roc_auc']);
     expect(done.gate).toBeNull();
     expect(done.log[0]).toBe('[load_data] running');
     expect(done.elapsed).toBeCloseTo(75.925);
@@ -106,9 +90,7 @@ describe('run snapshots', () => {
   });
 
   it('refuses a run without an id', () => {
-    expect(() => parseRunSnapshot({ status: 'running' })).toThrow(
-      ProtocolError
-    );
+    expect(() => parseRunSnapshot({ status: 'running' })).toThrow(ProtocolError);
     expect(() => parseRunSnapshot('nope')).toThrow('the run is not an object');
     expect(() => parseRunList({})).toThrow('the run list has no runs');
   });
@@ -147,12 +129,8 @@ describe('records', () => {
       gate: null,
       gates: {}
     });
-    expect(
-      parseModels({ name: 'none', aliases: {}, versions: [] }).versions
-    ).toEqual([]);
-    expect(() => parseModels({ name: 'x' })).toThrow(
-      'the model list has no versions'
-    );
+    expect(parseModels({ name: 'none', aliases: {}, versions: [] }).versions).toEqual([]);
+    expect(() => parseModels({ name: 'x' })).toThrow('the model list has no versions');
   });
 
   it('reads the extraction result', () => {

@@ -1,11 +1,4 @@
-import {
-  IDLE_RUN,
-  IRunState,
-  isRunActive,
-  RunEvent,
-  runReducer,
-  runSummary
-} from '../run';
+import { IDLE_RUN, IRunState, isRunActive, RunEvent, runReducer, runSummary } from '../run';
 import { IRunStatusJSON } from '../types';
 
 function status(patch: Partial<IRunStatusJSON> = {}): IRunStatusJSON {
@@ -75,30 +68,18 @@ describe('run state machine', () => {
   });
 
   it('ignores events that do not fit the phase', () => {
-    const running = play(
-      { type: 'start', steps: ['a'] },
-      { type: 'started', id: 'r1' }
-    );
+    const running = play({ type: 'start', steps: ['a'] }, { type: 'started', id: 'r1' });
     expect(runReducer(running, { type: 'start', steps: ['x'] })).toBe(running);
     expect(runReducer(running, { type: 'started', id: 'r2' })).toBe(running);
     expect(runReducer(running, { type: 'reset' })).toBe(running);
-    expect(runReducer(IDLE_RUN, { type: 'status', status: status() })).toBe(
-      IDLE_RUN
-    );
+    expect(runReducer(IDLE_RUN, { type: 'status', status: status() })).toBe(IDLE_RUN);
     expect(runReducer(IDLE_RUN, { type: 'cancel' })).toBe(IDLE_RUN);
-    expect(runReducer(IDLE_RUN, { type: 'error', message: 'x' })).toBe(
-      IDLE_RUN
-    );
+    expect(runReducer(IDLE_RUN, { type: 'error', message: 'x' })).toBe(IDLE_RUN);
   });
 
   it('ignores the status of another run', () => {
-    const running = play(
-      { type: 'start', steps: ['a'] },
-      { type: 'started', id: 'r1' }
-    );
-    expect(
-      runReducer(running, { type: 'status', status: status({ id: 'other' }) })
-    ).toBe(running);
+    const running = play({ type: 'start', steps: ['a'] }, { type: 'started', id: 'r1' });
+    expect(runReducer(running, { type: 'status', status: status({ id: 'other' }) })).toBe(running);
   });
 
   it('cancels: running -> cancelling -> cancelled, unfinished steps marked cancelled', () => {
@@ -127,10 +108,7 @@ describe('run state machine', () => {
   });
 
   it('can be cancelled before the server answered the start', () => {
-    const cancelling = play(
-      { type: 'start', steps: ['a'] },
-      { type: 'cancel' }
-    );
+    const cancelling = play({ type: 'start', steps: ['a'] }, { type: 'cancel' });
     expect(cancelling).toMatchObject({ phase: 'cancelling', id: null });
     const withId = runReducer(cancelling, { type: 'started', id: 'r1' });
     expect(withId).toMatchObject({ phase: 'cancelling', id: 'r1' });
@@ -151,9 +129,7 @@ describe('run state machine', () => {
     );
     expect(failed.phase).toBe('failed');
     expect(failed.steps.b.state).toBe('not_run');
-    expect(runSummary(failed)).toBe(
-      "failed: step 'a' failed: ZeroDivisionError"
-    );
+    expect(runSummary(failed)).toBe("failed: step 'a' failed: ZeroDivisionError");
   });
 
   it('ends in error when a request fails, and can start again', () => {
@@ -167,9 +143,7 @@ describe('run state machine', () => {
     });
     expect(error.steps.a.state).toBe('not_run');
     expect(runSummary(error)).toBe('error: unknown parameter x');
-    expect(runReducer(error, { type: 'start', steps: ['a'] }).phase).toBe(
-      'starting'
-    );
+    expect(runReducer(error, { type: 'start', steps: ['a'] }).phase).toBe('starting');
     expect(runReducer(error, { type: 'reset' })).toBe(IDLE_RUN);
   });
 
@@ -184,9 +158,7 @@ describe('run state machine', () => {
       status: status({ id: 'r9', status: 'succeeded' })
     });
     expect(finished.phase).toBe('succeeded');
-    expect(
-      runReducer(attached, { type: 'attach', status: status({ id: 'x' }) })
-    ).toBe(attached);
+    expect(runReducer(attached, { type: 'attach', status: status({ id: 'x' }) })).toBe(attached);
   });
 
   it('summarizes progress while running', () => {

@@ -21,9 +21,7 @@ describe('reading the %%mlstep line', () => {
   });
 
   it('reads the step name, not the options', () => {
-    expect(stepNameOf('%%mlstep train --model model\nmodel.fit()')).toBe(
-      'train'
-    );
+    expect(stepNameOf('%%mlstep train --model model\nmodel.fit()')).toBe('train');
     expect(stepNameOf('%%mlstep   split  \nx')).toBe('split');
     expect(stepNameOf('%%mlstep --inputs a\nx')).toBeNull();
     expect(stepNameOf('%%mlstep')).toBeNull();
@@ -40,9 +38,7 @@ describe('marking and unmarking', () => {
   });
 
   it('keeps options out of the body when unmarking', () => {
-    expect(unmarkSource('%%mlstep train --model m\nm = fit()')).toBe(
-      'm = fit()'
-    );
+    expect(unmarkSource('%%mlstep train --model m\nm = fit()')).toBe('m = fit()');
     expect(unmarkSource('%%mlstep only')).toBe('');
   });
 
@@ -79,22 +75,14 @@ describe('step name rules', () => {
     expect(checkStepName('   ', [])).toBe('a step needs a name');
     expect(checkStepName('class', [])).toBe("'class' is a Python keyword");
     expect(checkStepName('None', [])).toBe("'None' is a Python keyword");
-    expect(checkStepName('2fast', [])).toMatch(
-      /'2fast' is not a valid Python identifier/
-    );
-    expect(checkStepName('load-data', [])).toMatch(
-      /not a valid Python identifier/
-    );
-    expect(checkStepName('load data', [])).toMatch(
-      /not a valid Python identifier/
-    );
+    expect(checkStepName('2fast', [])).toMatch(/'2fast' is not a valid Python identifier/);
+    expect(checkStepName('load-data', [])).toMatch(/not a valid Python identifier/);
+    expect(checkStepName('load data', [])).toMatch(/not a valid Python identifier/);
     expect(checkStepName('common', [])).toMatch(/'common' is reserved/);
   });
 
   it('refuses a duplicate name', () => {
-    expect(checkStepName('train', ['load', 'train'])).toBe(
-      "a step named 'train' already exists"
-    );
+    expect(checkStepName('train', ['load', 'train'])).toBe("a step named 'train' already exists");
     expect(checkStepName(' train ', new Set(['train']))).toBe(
       "a step named 'train' already exists"
     );
@@ -130,12 +118,8 @@ describe('proposing a name', () => {
         steps: []
       })
     ).toBe('train_model');
-    expect(
-      proposeStepName({ source: 'X_train, y = split(df)', steps: [] })
-    ).toBe('make_x_train');
-    expect(
-      proposeStepName({ source: 'print(1)', steps: ['a'], cellNumber: 7 })
-    ).toBe('step_7');
+    expect(proposeStepName({ source: 'X_train, y = split(df)', steps: [] })).toBe('make_x_train');
+    expect(proposeStepName({ source: 'print(1)', steps: ['a'], cellNumber: 7 })).toBe('step_7');
   });
 
   it('never proposes a taken name or one the code uses', () => {
@@ -153,9 +137,7 @@ describe('proposing a name', () => {
         steps: ['load_data', 'load_data_2']
       })
     ).toBe('load_data_3');
-    const avoid = identifiersIn(
-      'from sklearn.model_selection import train_test_split'
-    );
+    const avoid = identifiersIn('from sklearn.model_selection import train_test_split');
     expect(
       proposeStepName({
         source: 'a = 1',

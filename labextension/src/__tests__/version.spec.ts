@@ -10,10 +10,7 @@ describe('version', () => {
     const pkg = JSON.parse(
       fs.readFileSync(path.join(root, 'labextension', 'package.json'), 'utf-8')
     );
-    const init = fs.readFileSync(
-      path.join(root, 'jupyter_mlops', '__init__.py'),
-      'utf-8'
-    );
+    const init = fs.readFileSync(path.join(root, 'jupyter_mlops', '__init__.py'), 'utf-8');
     const python = /^__version__ = "([^"]+)"/m.exec(init)?.[1];
     expect(pkg.version).toBe(FRONTEND_VERSION);
     expect(python).toBe(FRONTEND_VERSION);
