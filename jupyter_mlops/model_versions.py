@@ -58,10 +58,10 @@ def list_model_versions(
 ) -> list[ModelVersionInfo]:
     """The newest ``limit`` versions of registered model ``name`` (newest first); [] when
     the model does not exist. Errors are one-line TrackingErrors."""
-    from mlflow.exceptions import MlflowException
-
     with mlflow_errors(tracking_uri, f"list the versions of model '{name}'"):
-        client = make_client(tracking_uri)
+        client = make_client(tracking_uri)  # imports mlflow first, under a lock
+        from mlflow.exceptions import MlflowException
+
         try:
             aliases = client.get_registered_model(name).aliases or {}
         except MlflowException as exc:

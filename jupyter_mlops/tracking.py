@@ -100,9 +100,17 @@ def default_artifact_location(
     return (root.absolute() / ARTIFACTS_DIRNAME).as_uri()
 
 
+_IMPORT_LOCK = threading.Lock()
+
+
 def make_client(tracking_uri: str) -> MlflowClient:
-    """A client bound to ``tracking_uri`` (registry: ``$MLFLOW_REGISTRY_URI``, else the same)."""
-    import mlflow
+    """A client bound to ``tracking_uri`` (registry: ``$MLFLOW_REGISTRY_URI``, else the same).
+
+    The first ``import mlflow`` happens under a lock: two threads importing it at once (two
+    REST requests) can hit a module-lock deadlock inside mlflow's circular imports.
+    """
+    with _IMPORT_LOCK:
+        import mlflow
 
     for noisy in ("mlflow", "alembic"):  # store creation/migration INFO lines are not ours
         logging.getLogger(noisy).setLevel(logging.WARNING)
