@@ -171,14 +171,9 @@ def show_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def default_output_dir(notebook: Path) -> Path:
-    """``pipelines/<stem>/`` next to the notebook."""
-    return notebook.parent / "pipelines" / notebook.stem
-
-
 def extract_command(args: argparse.Namespace) -> int:
     """``jupyter mlops extract``."""
-    from .package_writer import write_package
+    from .package_writer import default_output_dir, write_package
     from .scan import scan_notebook
 
     notebook = Path(args.notebook)
@@ -318,7 +313,7 @@ def resolve_run_target(target: Path) -> Path:
         return target
     if target.suffix != ".ipynb":
         raise MlopsError("expected a pipeline folder or a .ipynb notebook", path=str(target))
-    from .package_writer import write_package
+    from .package_writer import default_output_dir, write_package
     from .scan import scan_notebook
 
     out_dir = default_output_dir(target)

@@ -130,7 +130,7 @@ def test_command(args: argparse.Namespace) -> int:
 
 def check_command(args: argparse.Namespace) -> int:
     """``jupyter mlops check``: 0 in sync, 1 with a diff."""
-    from .cli import default_output_dir
+    from .package_writer import default_output_dir
     from .sync_check import check_sync
 
     notebook = Path(args.notebook)

@@ -29,6 +29,19 @@ def git_toplevel(folder: str | os.PathLike[str]) -> Path | None:
     return Path(top) if top else None
 
 
+def project_root(path: str | os.PathLike[str]) -> Path:
+    """Where a project's default ``mlflow.db`` lives: the git work tree holding ``path``; else,
+    for a pipeline folder inside ``pipelines/``, the folder above that; else ``path``'s folder."""
+    resolved = Path(path).resolve()
+    folder = resolved if resolved.is_dir() else resolved.parent
+    top = git_toplevel(folder)
+    if top is not None:
+        return top
+    if folder.parent.name == "pipelines":
+        return folder.parent.parent
+    return folder
+
+
 def _git(folder: str | os.PathLike[str], *args: str) -> str | None:
     """``git -C folder ARGS`` stdout, stripped; None when git fails or is missing."""
     folder = Path(folder)

@@ -160,14 +160,14 @@ class NotebookTracker:
 
     def locate(self) -> None:
         """Find the notebook, the experiment name and the tracking URI (no MLflow import)."""
-        from .gitinfo import git_toplevel
+        from .gitinfo import project_root
         from .scan import pipeline_name
         from .tracking import resolve_tracking_uri
 
         nb, self.found_by = find_notebook(self.shell.user_ns)
         folder = nb.parent if nb is not None and nb.parent.is_dir() else Path.cwd()
         self.notebook, self.experiment = nb, pipeline_name(nb) if nb else "notebook"
-        self.tracking_uri = resolve_tracking_uri(None, git_toplevel(folder) or folder)
+        self.tracking_uri = resolve_tracking_uri(None, project_root(folder))
 
     def _start(self) -> None:
         from . import __version__

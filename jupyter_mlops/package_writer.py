@@ -21,6 +21,12 @@ from .model import Pipeline
 from .pipeline_file import PIPELINE_FILE, pipeline_yaml, read_settings
 
 
+def default_output_dir(notebook: str | Path) -> Path:
+    """Where a notebook is extracted by default: ``pipelines/<stem>/`` next to it."""
+    notebook = Path(notebook)
+    return notebook.parent / "pipelines" / notebook.stem
+
+
 def write_package(pipeline: Pipeline, out_dir: str | Path) -> list[Path]:
     """Extract ``pipeline`` into ``out_dir``; return the paths written or deleted, sorted."""
     out = Path(out_dir)

@@ -95,7 +95,7 @@ class PanelModel:
         """Where the pipeline package is (or will be) extracted."""
         if self.output_dir is not None or self.notebook is None:
             return self.output_dir
-        from .cli import default_output_dir  # the same folder as `jupyter mlops extract`
+        from .package_writer import default_output_dir
 
         return default_output_dir(self.notebook)
 
@@ -106,14 +106,10 @@ class PanelModel:
 
     def tracking_uri(self) -> str:
         """The MLflow store a run records to: the runner's own resolution for this folder."""
-        from .model import Pipeline
-        from .pipeline_file import PipelineFile
-        from .recording import project_root
+        from .gitinfo import project_root
         from .tracking import resolve_tracking_uri
 
-        folder = self.folder or Path.cwd()
-        pipeline = self.pipeline or Pipeline("", str(self.notebook or ""), "")
-        root = project_root(PipelineFile(folder, "", "", pipeline))
+        root = project_root(self.folder or Path.cwd())
         return resolve_tracking_uri(self.explicit_tracking_uri, root)
 
     def model_name(self) -> str | None:

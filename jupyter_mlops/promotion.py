@@ -117,17 +117,17 @@ def resolve_model(target: str, tracking_uri: str | None) -> tuple[str, str]:
     """``(registered model name, tracking URI)`` of ``target``: a pipeline folder (its
     pipeline name; the default URI of its project, as ``run`` uses), a notebook whose
     pipeline was extracted next to it, or else a registered model name."""
-    from .gitinfo import git_toplevel
+    from .gitinfo import git_toplevel, project_root
+    from .package_writer import default_output_dir
 
     path = Path(target)
     if path.suffix == ".ipynb":
-        path = path.parent / "pipelines" / path.stem
+        path = default_output_dir(path)
     if (path / "pipeline.yaml").is_file():
         from .pipeline_file import read_pipeline_file
-        from .recording import project_root
 
         pipeline_file = read_pipeline_file(path)
-        uri = resolve_tracking_uri(tracking_uri, project_root(pipeline_file))
+        uri = resolve_tracking_uri(tracking_uri, project_root(pipeline_file.folder))
         return pipeline_file.pipeline.name, uri
     if Path(target).suffix == ".ipynb":
         raise PromotionError(f"no extracted pipeline at {path}: run it first", path=target)

@@ -6,12 +6,10 @@ no MLflow run). Cached steps are recorded too, tagged with the run that produced
 
 from __future__ import annotations
 
-from typing import Any
-
 from .artifacts import ArtifactStore
 from .cache import StepCache
 from .gates import read_gates
-from .gitinfo import git_commit
+from .gitinfo import git_commit, project_root
 from .model_gate import gate_version
 from .pipeline_file import PipelineFile
 from .run_result import RunResult, StepResult
@@ -61,23 +59,9 @@ def record_run(
 
 def open_tracking_store(tracking_uri: str | None, pipeline_file: PipelineFile) -> str:
     """Resolve the tracking URI and open its store once (MLflow caches it per URI)."""
-    uri = resolve_tracking_uri(tracking_uri, project_root(pipeline_file))
+    uri = resolve_tracking_uri(tracking_uri, project_root(pipeline_file.folder))
     make_client(uri)
     return uri
-
-
-def project_root(pipeline_file: PipelineFile) -> Any:
-    """Where the default ``mlflow.db`` lives: the git work tree holding the pipeline, else
-    the folder above ``pipelines/`` (the notebook's folder), else the pipeline folder."""
-    from .gitinfo import git_toplevel
-
-    folder = pipeline_file.folder.resolve()
-    top = git_toplevel(folder)
-    if top is not None:
-        return top
-    if folder.parent.name == "pipelines":
-        return folder.parent.parent
-    return folder
 
 
 def log_data_reports(tracking_uri: str, run_id: str, step: StepResult) -> None:

@@ -47,8 +47,7 @@ def content_pipeline_or_errors(path: Path, content: dict[str, Any]) -> dict[str,
 
 def extract(notebook: Path, out_dir: Path | None) -> dict[str, Any]:
     """``POST extract``: write the package (folder and changed files as absolute paths)."""
-    from .cli import default_output_dir
-    from .package_writer import write_package
+    from .package_writer import default_output_dir, write_package
     from .scan import scan_notebook
 
     pipeline = scan_notebook(notebook)
@@ -66,7 +65,7 @@ def extract(notebook: Path, out_dir: Path | None) -> dict[str, Any]:
 def run_plan(target: Path, params: dict[str, Any]) -> tuple[Path, Pipeline]:
     """``POST run``: (the pipeline folder that will run, its model) for a notebook or
     folder, once its extraction and the ``params`` given are known to be valid."""
-    from .cli import default_output_dir
+    from .package_writer import default_output_dir
     from .params import resolve_params
     from .pipeline_file import read_pipeline
     from .scan import scan_notebook

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .gitinfo import git_toplevel
+from .gitinfo import project_root
 from .model_versions import store_configured
 from .tracking import make_client, mlflow_errors, resolve_tracking_uri
 
@@ -22,22 +22,9 @@ if TYPE_CHECKING:
 GATE_TAG_PREFIX = "mlops.gate"
 
 
-def project_root_for(path: Path) -> Path:
-    """Where a run of ``path`` keeps its default ``mlflow.db``, as the runner decides it: the
-    git work tree holding it, else the notebook's folder (for a notebook or a folder inside
-    ``pipelines/``), else the folder itself."""
-    folder = path if path.is_dir() else path.parent
-    top = git_toplevel(folder)
-    if top is not None:
-        return top
-    if path.is_dir() and folder.parent.name == "pipelines":
-        return folder.parent.parent
-    return folder
-
-
 def tracking_uri_for(path: Path) -> str:
     """The tracking URI runs of ``path`` (notebook, pipeline folder or project folder) use."""
-    return resolve_tracking_uri(None, project_root_for(path))
+    return resolve_tracking_uri(None, project_root(path))
 
 
 def recent_runs(tracking_uri: str, pipeline: str, limit: int = 20) -> dict[str, Any]:
