@@ -101,25 +101,29 @@ def _fsync(path: StrPath) -> None:
         os.fsync(file.fileno())
 
 
-def write_json_atomic(path: StrPath, data: Any, tmp_dir: StrPath | None = None) -> None:
-    """Write ``data`` as JSON to a temporary file, then rename it over ``path``.
+def write_text_atomic(path: StrPath, text: str, tmp_dir: StrPath | None = None) -> None:
+    """Write ``text`` to a temporary file, fsync it, then rename it over ``path``.
 
     The temporary file is made in ``tmp_dir`` (same file system as ``path``), else beside
-    ``path`` as a hidden ``.<name>.<random>.tmp``.
+    ``path`` as a hidden ``.<name>.<random>.tmp``; it is removed when anything fails.
     """
     path = Path(path)
     tmp_name = f".{path.name}.{uuid.uuid4().hex}.tmp"
     tmp = Path(tmp_dir) / tmp_name if tmp_dir is not None else path.with_name(tmp_name)
     try:
         with open(tmp, "w", encoding="utf-8") as file:
-            json.dump(data, file, indent=2, sort_keys=True)
-            file.write("\n")
+            file.write(text)
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_json_atomic(path: StrPath, data: Any, tmp_dir: StrPath | None = None) -> None:
+    """Write ``data`` as indented, key-sorted JSON atomically (see ``write_text_atomic``)."""
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n", tmp_dir)
 
 
 def summarize(value: Any) -> dict[str, Any]:

@@ -26,13 +26,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .artifacts import ArtifactRef, ArtifactStore, write_json_atomic
+from .artifacts import ArtifactRef, ArtifactStore, write_json_atomic, write_text_atomic
 from .cache import CacheEntry
 from .errors import ArtifactError, DataSchemaError
 
@@ -217,18 +216,8 @@ def write_schema(folder: Path, step: str, name: str, value: Any) -> Path:
     text = header + schema.to_yaml()
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(stats_path, reference_stats(frame, categorical_columns(frame)))
-    _write_text_atomic(path, text)
+    write_text_atomic(path, text)
     return path
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 @dataclass
