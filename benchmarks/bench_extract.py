@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
-    from jupyter_mlops.package_writer import write_package
-    from jupyter_mlops.scan import scan_notebook
+    from jupyter_mlops.authoring.scan import scan_notebook
+    from jupyter_mlops.extract.writer import write_package
 
     work = Path(tempfile.mkdtemp(prefix="bench-extract-"))
     notebook = write_synthetic_notebook(work / "synthetic.ipynb", steps=100, cells=500)

@@ -100,10 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")
     import pandera.errors
 
-    from jupyter_mlops.artifacts import ArtifactStore
-    from jupyter_mlops.drift import DriftSettings, compute_drift
-    from jupyter_mlops.schemas import read_schema, read_stats, stats_file, write_schema
-    from jupyter_mlops.validation import check_outputs, validate_frame
+    from jupyter_mlops.artifacts.store import ArtifactStore
+    from jupyter_mlops.quality.drift import DriftSettings, compute_drift
+    from jupyter_mlops.quality.schemas import read_schema, read_stats, stats_file, write_schema
+    from jupyter_mlops.quality.validation import check_outputs, validate_frame
 
     folder = Path(tempfile.mkdtemp(prefix="bench-validation-"))
     schema_path = write_schema(folder, "load", "df", make_frame(args.rows, seed=0))

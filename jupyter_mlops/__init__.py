@@ -9,14 +9,14 @@ __version__ = "0.1.0"
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext jupyter_mlops``: register ``%%mlstep`` and ``%mlops`` (imports nothing heavy)."""
-    from .magics import MlopsMagics
+    from jupyter_mlops.jupyter.magics import MlopsMagics
 
     ipython.register_magics(MlopsMagics(ipython))
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """``%unload_ext jupyter_mlops``: remove the magics again."""
-    from .magics import MlopsMagics
+    from jupyter_mlops.jupyter.magics import MlopsMagics
 
     magics = ipython.magics_manager.magics
     for kind, names in MlopsMagics.magics.items():
@@ -27,4 +27,4 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
     """The Jupyter server extension (REST API under ``/jupyter-mlops/``), enabled on install."""
-    return [{"module": "jupyter_mlops.server_extension"}]
+    return [{"module": "jupyter_mlops.server"}]

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlops import __version__
-from jupyter_mlops.artifacts import ArtifactRef
-from jupyter_mlops.model import Pipeline, Step
-from jupyter_mlops.pipeline_file import PipelineFile
-from jupyter_mlops.tracking import RunRecorder
+from jupyter_mlops.artifacts.store import ArtifactRef
+from jupyter_mlops.pipeline.model import Pipeline, Step
+from jupyter_mlops.pipeline.pipeline_file import PipelineFile
+from jupyter_mlops.tracking.store import RunRecorder
 
 TEMPLATE_NAME = "template.db"
 TRAP_NAME = "global-trap.db"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_mlops.analysis import analyze_code
+from jupyter_mlops.authoring.analysis import analyze_code
 
 
 def test_reads_and_writes_in_evaluation_order() -> None:

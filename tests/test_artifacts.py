@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jupyter_mlops.artifacts import ArtifactRef, ArtifactStore, hash_file, load_object
+from jupyter_mlops.artifacts.store import ArtifactRef, ArtifactStore, hash_file, load_object
 from jupyter_mlops.errors import ArtifactError
 
 
@@ -186,7 +186,7 @@ def test_store_for_pipeline_lives_in_dot_mlops(tmp_path: Path) -> None:
 def test_importing_artifacts_and_stepio_imports_no_heavy_library() -> None:
     heavy = ["pandas", "numpy", "sklearn", "skops", "cloudpickle", "pyarrow", "joblib", "mlflow"]
     code = (
-        "import sys, jupyter_mlops.artifacts, jupyter_mlops.stepio, jupyter_mlops.serializers\n"
+        "import sys, jupyter_mlops.artifacts.store, jupyter_mlops.runtime.stepio, jupyter_mlops.artifacts.serializers.registry\n"
         f"print([m for m in {heavy!r} if m in sys.modules])"
     )
     out = subprocess.run(

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from ruff.__main__ import find_ruff_bin
 
-from jupyter_mlops.codegen import package_name, step_module
 from jupyter_mlops.errors import PipelineError, StepDeclarationError
-from jupyter_mlops.model import Pipeline, SetupName, Step
-from jupyter_mlops.package_writer import write_package
-from jupyter_mlops.step_notebook import step_notebook
+from jupyter_mlops.extract.codegen import package_name, step_module
+from jupyter_mlops.extract.step_notebook import step_notebook
+from jupyter_mlops.extract.writer import write_package
+from jupyter_mlops.pipeline.model import Pipeline, SetupName, Step
 
 SETUP = '''import math
 from statistics import mean, median
@@ -257,8 +257,8 @@ def test_step_notebooks_run_in_order(
     extracted: tuple[Pipeline, Path], tmp_path: Path, monkeypatch
 ) -> None:
     """Run each step notebook's cells as papermill would, passing artifacts between steps."""
-    from jupyter_mlops.artifacts import ArtifactStore
-    from jupyter_mlops.stepio import STORE_ENV, read_outputs
+    from jupyter_mlops.artifacts.store import ArtifactStore
+    from jupyter_mlops.runtime.stepio import STORE_ENV, read_outputs
 
     pipeline, out = extracted
     store = ArtifactStore(tmp_path / "store")
@@ -293,7 +293,7 @@ def test_step_named_like_its_output_is_called_through_an_alias(tmp_path: Path) -
 
 
 def test_example_notebook_extracts_ruff_clean(tmp_path: Path) -> None:
-    from jupyter_mlops.scan import scan_notebook
+    from jupyter_mlops.authoring.scan import scan_notebook
 
     notebook = Path(__file__).resolve().parents[1] / "notebooks" / "classification.ipynb"
     out = tmp_path / "classification_pipeline"

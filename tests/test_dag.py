@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from jupyter_mlops.dag import layers, normalize, render_svg, render_text
+from jupyter_mlops.pipeline.dag import layers, normalize, render_svg, render_text
 
 SVG = "{http://www.w3.org/2000/svg}"
 

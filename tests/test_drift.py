@@ -13,15 +13,15 @@ import pandas as pd
 import pytest
 from test_validation import cli_run, good_frame, make_pipeline, run_bad, statuses
 
-from jupyter_mlops.drift import (
+from jupyter_mlops.errors import DriftConfigError
+from jupyter_mlops.quality.drift import (
     DriftSettings,
     compute_drift,
     drift_settings,
     population_stability,
     reference_stats,
 )
-from jupyter_mlops.errors import DriftConfigError
-from jupyter_mlops.schemas import categorical_columns
+from jupyter_mlops.quality.schemas import categorical_columns
 
 
 def shifted(frame: pd.DataFrame) -> pd.DataFrame:

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from jupyter_mlops.executor import run_dag
+from jupyter_mlops.execute.executors.threads import run_dag
 
 
 def test_runs_in_dependency_order_and_skips_everything_below_a_failure() -> None:

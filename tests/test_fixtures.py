@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 from quality_pipeline import cli, copy_pipeline, extracted_and_run
 
+from jupyter_mlops.authoring.scan import scan_notebook
 from jupyter_mlops.errors import FixtureError
-from jupyter_mlops.fixture_sampling import find_label, sample_positions
-from jupyter_mlops.fixtures import (
+from jupyter_mlops.extract.writer import write_package
+from jupyter_mlops.quality.fixture_sampling import find_label, sample_positions
+from jupyter_mlops.quality.fixtures import (
     MANIFEST,
     capture_fixtures,
     capture_if_missing,
@@ -20,8 +22,6 @@ from jupyter_mlops.fixtures import (
     load_fixture,
     read_manifest,
 )
-from jupyter_mlops.package_writer import write_package
-from jupyter_mlops.scan import scan_notebook
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +137,8 @@ def test_capture_if_missing_keeps_current_and_replaces_stale(pipeline: Path) -> 
     data = json.loads(before)
     del data["fixtures"]["split.X_test"]  # as if a step gained an input since the capture
     manifest_file.write_text(json.dumps(data))
-    from jupyter_mlops.fixtures import latest_outputs
-    from jupyter_mlops.pipeline_file import read_pipeline_file
+    from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
+    from jupyter_mlops.quality.fixtures import latest_outputs
 
     captured = capture_if_missing(pipeline, latest_outputs(read_pipeline_file(pipeline)))
     assert captured is not None and "split.X_test" in captured.manifest["fixtures"]

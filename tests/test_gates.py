@@ -14,18 +14,18 @@ from mlflow_fixtures import assert_no_global_store, client_for
 from nbfactory import write_notebook
 
 from jupyter_mlops import cli
+from jupyter_mlops.authoring.scan import scan_notebook
 from jupyter_mlops.errors import GateConfigError
-from jupyter_mlops.gate_decision import decide
-from jupyter_mlops.gates import GateConfig, MetricGate, SliceGate, read_gates
-from jupyter_mlops.model import Pipeline, Step
-from jupyter_mlops.model_gate import chain
-from jupyter_mlops.package_writer import write_package
-from jupyter_mlops.pipeline_file import PipelineFile, read_pipeline_file
-from jupyter_mlops.promotion import promote
-from jupyter_mlops.rescoring import slice_column, take_rows
-from jupyter_mlops.run_result import RunResult
-from jupyter_mlops.runner import RunOptions, run_pipeline
-from jupyter_mlops.scan import scan_notebook
+from jupyter_mlops.execute.run_result import RunResult
+from jupyter_mlops.execute.runner import RunOptions, run_pipeline
+from jupyter_mlops.extract.writer import write_package
+from jupyter_mlops.pipeline.model import Pipeline, Step
+from jupyter_mlops.pipeline.pipeline_file import PipelineFile, read_pipeline_file
+from jupyter_mlops.quality.gates.champion import chain
+from jupyter_mlops.quality.gates.config import GateConfig, MetricGate, SliceGate, read_gates
+from jupyter_mlops.quality.gates.decision import decide
+from jupyter_mlops.quality.gates.rescoring import slice_column, take_rows
+from jupyter_mlops.registry.promotion import promote
 
 # A classifier whose label rule differs per `group` (a feature), so a model trained on
 # group 0 alone is fine there and poor on group 1: a slice regression.

@@ -13,8 +13,8 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-from jupyter_mlops.magics import MlopsMagics, StepCellFailed
-from jupyter_mlops.session import StepSession, summarize_value
+from jupyter_mlops.jupyter.magics import MlopsMagics, StepCellFailed
+from jupyter_mlops.jupyter.session import StepSession, summarize_value
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -18,9 +18,9 @@ from IPython.core.interactiveshell import InteractiveShell
 from mlflow_fixtures import assert_no_global_store, client_for
 from nbfactory import write_notebook
 
-from jupyter_mlops.magics import MlopsMagics
-from jupyter_mlops.notebook_file import read_notebook
-from jupyter_mlops.notebook_tracking import (
+from jupyter_mlops.authoring.notebook_file import read_notebook
+from jupyter_mlops.jupyter.magics import MlopsMagics
+from jupyter_mlops.jupyter.notebook_tracking import (
     NotebookTracker,
     find_notebook,
     parameter_names,
@@ -289,7 +289,7 @@ def test_headless_detection_follows_allow_stdin_of_each_request(kernel_name: str
     env = {k: v for k, v in os.environ.items() if k not in OUR_ENV}
     manager, client = start_new_kernel(kernel_name=kernel_name, env=env)
     code = (
-        "from jupyter_mlops.notebook_tracking import tracking_decision\n"
+        "from jupyter_mlops.jupyter.notebook_tracking import tracking_decision\n"
         "print(tracking_decision(get_ipython()))"
     )
     try:
@@ -426,9 +426,7 @@ def test_find_notebook_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_notebook_on_the_parent_command_line_is_resolved_against_its_cwd(tmp_path: Path) -> None:
-    child = (
-        "from jupyter_mlops.notebook_tracking import find_notebook; print(find_notebook({}, {}))"
-    )
+    child = "from jupyter_mlops.jupyter.notebook_tracking import find_notebook; print(find_notebook({}, {}))"
     parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])"
     done = subprocess.run(
         [sys.executable, "-c", parent, "--flag=x.ipynb", "sub/run.ipynb", "out.ipynb"],

@@ -16,13 +16,13 @@ import psutil
 import pytest
 from nbfactory import write_notebook
 
-from jupyter_mlops.artifacts import ArtifactStore
-from jupyter_mlops.engines import StepJob, get_engine
-from jupyter_mlops.kernel_pool import KernelPool, LaunchConfig
-from jupyter_mlops.model import Pipeline
-from jupyter_mlops.package_writer import write_package
-from jupyter_mlops.papermill_engine import PapermillEngine, user_traceback_text
-from jupyter_mlops.scan import scan_notebook
+from jupyter_mlops.artifacts.store import ArtifactStore
+from jupyter_mlops.authoring.scan import scan_notebook
+from jupyter_mlops.execute.engines.base import StepJob, get_engine
+from jupyter_mlops.execute.engines.kernel_pool import KernelPool, LaunchConfig
+from jupyter_mlops.execute.engines.papermill import PapermillEngine, user_traceback_text
+from jupyter_mlops.extract.writer import write_package
+from jupyter_mlops.pipeline.model import Pipeline
 
 PACKAGE = "pmdemo"
 CELLS: list[str | tuple[str, list[str]]] = [
@@ -272,8 +272,8 @@ def test_close_while_a_step_runs_ends_it_and_its_kernel(
 INTERRUPTED_RUN = """
 import _thread, json, sys, threading, time
 from pathlib import Path
-from jupyter_mlops.engines import StepJob
-from jupyter_mlops.papermill_engine import PapermillEngine
+from jupyter_mlops.execute.engines.base import StepJob
+from jupyter_mlops.execute.engines.papermill import PapermillEngine
 
 data = json.loads(sys.argv[1])
 job = StepJob(**{k: Path(v) if k in PATHS else v for k, v in data.items()})

@@ -9,9 +9,9 @@ import yaml
 
 from jupyter_mlops import __version__
 from jupyter_mlops.errors import PipelineError
-from jupyter_mlops.model import Pipeline, Step
-from jupyter_mlops.package_writer import write_package
-from jupyter_mlops.pipeline_file import pipeline_yaml, read_pipeline, read_pipeline_file
+from jupyter_mlops.extract.writer import write_package
+from jupyter_mlops.pipeline.model import Pipeline, Step
+from jupyter_mlops.pipeline.pipeline_file import pipeline_yaml, read_pipeline, read_pipeline_file
 
 
 def small_pipeline(tmp_path: Path) -> Pipeline:
@@ -158,9 +158,9 @@ def test_user_settings_survive_re_extraction(tmp_path: Path) -> None:
     """drift/gates sections are the user's: re-extraction keeps them, reading returns them."""
     from nbfactory import write_notebook
 
-    from jupyter_mlops.package_writer import write_package
-    from jupyter_mlops.pipeline_file import read_pipeline_file
-    from jupyter_mlops.scan import scan_notebook
+    from jupyter_mlops.authoring.scan import scan_notebook
+    from jupyter_mlops.extract.writer import write_package
+    from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
 
     notebook = write_notebook(tmp_path / "nb.ipynb", ["%%mlstep a\nx = 1"])
     out = tmp_path / "pipe"

@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 from quality_pipeline import CELLS, TRAIN, cli, copy_pipeline, extracted_and_run
 
-from jupyter_mlops.codegen import generate_files
+from jupyter_mlops.authoring.scan import scan_notebook
 from jupyter_mlops.errors import StepDeclarationError
-from jupyter_mlops.fixtures import capture_fixtures, fixtures_dir
-from jupyter_mlops.package_writer import write_package
-from jupyter_mlops.pipeline_testing import NO_FIXTURES, non_finite
-from jupyter_mlops.scan import scan_notebook
+from jupyter_mlops.extract.codegen import generate_files
+from jupyter_mlops.extract.writer import write_package
+from jupyter_mlops.quality.fixtures import capture_fixtures, fixtures_dir
+from jupyter_mlops.runtime.testing import NO_FIXTURES, non_finite
 
 
 @pytest.fixture(scope="module")

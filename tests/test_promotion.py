@@ -13,10 +13,10 @@ from mlflow_fixtures import assert_no_global_store, client_for
 from nbfactory import write_notebook
 
 from jupyter_mlops import cli
+from jupyter_mlops.authoring.scan import scan_notebook
 from jupyter_mlops.errors import PromotionError, PromotionRefused
-from jupyter_mlops.package_writer import write_package
-from jupyter_mlops.promotion import promote, resolve_model
-from jupyter_mlops.scan import scan_notebook
+from jupyter_mlops.extract.writer import write_package
+from jupyter_mlops.registry.promotion import promote, resolve_model
 
 NAME = "churn"
 

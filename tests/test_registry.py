@@ -20,7 +20,8 @@ from mlflow_fixtures import (
 )
 
 from jupyter_mlops.errors import TrackingError
-from jupyter_mlops.registry import (
+from jupyter_mlops.execute.run_result import StepResult
+from jupyter_mlops.registry.models import (
     get_alias_version,
     is_sklearn_model,
     log_and_register_model,
@@ -28,7 +29,6 @@ from jupyter_mlops.registry import (
     set_alias,
     training_input,
 )
-from jupyter_mlops.run_result import StepResult
 
 
 class ThresholdModel:

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from nbfactory import write_notebook
 
-from jupyter_mlops.package_writer import write_package
-from jupyter_mlops.runner import RunOptions, run_pipeline
-from jupyter_mlops.scan import scan_notebook
+from jupyter_mlops.authoring.scan import scan_notebook
+from jupyter_mlops.execute.runner import RunOptions, run_pipeline
+from jupyter_mlops.extract.writer import write_package
 
 SETUP = "import json\nimport os\nimport time\n\ndef double(v):\n    return v * factor\n"
 PARAMS = ("factor = 2\nbase = 10", ["parameters"])

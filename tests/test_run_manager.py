@@ -11,8 +11,14 @@ import psutil
 import pytest
 from nbfactory import write_notebook
 
-from jupyter_mlops.progress import ProgressEvents
-from jupyter_mlops.run_manager import ManagedRun, RunConflict, RunManager, RunNotFound, StepState
+from jupyter_mlops.execute.progress import ProgressEvents
+from jupyter_mlops.server.run_manager import (
+    ManagedRun,
+    RunConflict,
+    RunManager,
+    RunNotFound,
+    StepState,
+)
 
 CELLS = [
     "import time",

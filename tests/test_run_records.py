@@ -108,7 +108,7 @@ def test_extracted_pipeline_reproduces_the_notebook_exactly(
     name: str, params: dict[str, Any], tmp_path: Path, kernel_name: str
 ) -> None:
     """Both engines give the notebook's own metrics, and byte-identical artifacts."""
-    from jupyter_mlops.runner import RunOptions, run_pipeline
+    from jupyter_mlops.execute.runner import RunOptions, run_pipeline
 
     notebook = copy_example(name, tmp_path)
     expected = notebook_metrics(notebook, kernel_name, params)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from nbfactory import write_notebook
 
+from jupyter_mlops.authoring.scan import scan_notebook
 from jupyter_mlops.errors import ExtractionErrors, NotebookError
-from jupyter_mlops.scan import scan_notebook
 
 SETUP = "import pandas as pd\nSEED = 7\n\ndef scaled(v):\n    return v * factor + SEED\n"
 PARAMS = ("factor = 2\nrows = 5", ["parameters"])

@@ -12,7 +12,7 @@ import pytest
 from test_validation import cli, cli_run, good_frame, make_pipeline
 
 from jupyter_mlops.errors import DataSchemaError
-from jupyter_mlops.schemas import (
+from jupyter_mlops.quality.schemas import (
     infer_schema,
     read_schema,
     read_stats,

@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from jupyter_mlops import serializers
+from jupyter_mlops.artifacts.serializers import registry as serializers
 from jupyter_mlops.errors import ArtifactError
 
 
@@ -357,7 +357,7 @@ def test_equal_estimators_store_as_equal_bytes(tmp_path) -> None:
     from sklearn.datasets import load_iris
     from sklearn.ensemble import RandomForestClassifier
 
-    from jupyter_mlops.artifacts import ArtifactStore
+    from jupyter_mlops.artifacts.store import ArtifactStore
 
     X, y = load_iris(return_X_y=True, as_frame=True)
     store = ArtifactStore(tmp_path / "store")

@@ -26,7 +26,7 @@ from nbfactory import make_notebook, write_notebook
 from pytest_jupyter.jupyter_server import *  # noqa: F403
 
 from jupyter_mlops import __version__
-from jupyter_mlops.cli import main as cli_main
+from jupyter_mlops import cli as cli_main
 
 SETUP = "import time\nimport numpy as np\nfrom sklearn.linear_model import LogisticRegression"
 PARAMS = ("C = 1.0\nn = 40\npause = 0.0", ["parameters"])
@@ -51,7 +51,7 @@ def no_closed_event_loop_left(jp_asyncio_loop: Any) -> Any:
 
 @pytest.fixture
 def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_mlops.server_extension": True}}}
+    return {"ServerApp": {"jpserver_extensions": {"jupyter_mlops.server": True}}}
 
 
 @pytest.fixture
@@ -151,7 +151,7 @@ def show_json(path: Path, capsys: pytest.CaptureFixture[str]) -> Any:
 
 def test_version_and_registration(api: Api, jp_serverapp: Any) -> None:
     assert api.get("version") == (200, {"version": __version__})
-    assert "jupyter_mlops.server_extension" in jp_serverapp.extension_manager.extensions
+    assert "jupyter_mlops.server" in jp_serverapp.extension_manager.extensions
 
 
 def test_installed_package_enables_the_extension() -> None:
@@ -450,7 +450,7 @@ def test_bad_query_arguments_are_400(api: Api, flow: Path) -> None:
 def test_unexpected_errors_are_500_without_traceback(
     api: Api, flow: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import jupyter_mlops.rest_actions as actions
+    import jupyter_mlops.server.actions as actions
 
     def explode(path: Path) -> None:
         raise RuntimeError("secret internals")

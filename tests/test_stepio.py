@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from jupyter_mlops import stepio
-from jupyter_mlops.artifacts import ArtifactRef, ArtifactStore
+from jupyter_mlops.artifacts.store import ArtifactRef, ArtifactStore
 from jupyter_mlops.errors import ArtifactError
+from jupyter_mlops.runtime import stepio
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +60,7 @@ def test_step_notebook_process_hands_outputs_to_the_runner(tmp_path: Path) -> No
         """
         import sys
         import pandas as pd
-        from jupyter_mlops.stepio import save_outputs
+        from jupyter_mlops.runtime.stepio import save_outputs
         model = lambda x: x * 2
         save_outputs(sys.argv[1], {"df": pd.DataFrame({"a": [1, 2]}), "model": model})
         """

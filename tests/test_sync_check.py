@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from quality_pipeline import LOAD, cli, write_quality_notebook
 
+from jupyter_mlops.authoring.scan import scan_notebook
 from jupyter_mlops.errors import PipelineError
-from jupyter_mlops.package_writer import write_package
-from jupyter_mlops.scan import scan_notebook
-from jupyter_mlops.sync_check import check_sync, without_user_sections
+from jupyter_mlops.extract.sync_check import check_sync, without_user_sections
+from jupyter_mlops.extract.writer import write_package
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ from mlflow_fixtures import (
 
 from jupyter_mlops import __version__
 from jupyter_mlops.errors import TrackingError
-from jupyter_mlops.gitinfo import git_commit
-from jupyter_mlops.run_result import RunResult, StepResult
-from jupyter_mlops.tracking import default_artifact_location, resolve_tracking_uri
+from jupyter_mlops.execute.run_result import RunResult, StepResult
+from jupyter_mlops.tracking.gitinfo import git_commit
+from jupyter_mlops.tracking.store import default_artifact_location, resolve_tracking_uri
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 from nbfactory import write_notebook
 
-from jupyter_mlops.package_writer import write_package
-from jupyter_mlops.scan import scan_notebook
-from jupyter_mlops.schemas import infer_schema
-from jupyter_mlops.validation import MAX_EXAMPLES, validate_frame
+from jupyter_mlops.authoring.scan import scan_notebook
+from jupyter_mlops.extract.writer import write_package
+from jupyter_mlops.quality.schemas import infer_schema
+from jupyter_mlops.quality.validation import MAX_EXAMPLES, validate_frame
 
 SETUP = "import pandas as pd\n"
 LOAD = "%%mlstep load\ndf = pd.read_csv(data_path)"

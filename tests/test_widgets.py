@@ -18,14 +18,14 @@ from IPython.utils.capture import capture_output
 from mlflow_fixtures import assert_no_global_store
 from nbfactory import write_notebook
 
-from jupyter_mlops import panel_html
-from jupyter_mlops.magics import MlopsMagics
-from jupyter_mlops.panel_model import NO_NOTEBOOK, PanelModel
-from jupyter_mlops.panel_rows import StepRow, parse_param_texts, rows_from_session
-from jupyter_mlops.params import ParameterError
-from jupyter_mlops.session import StepSession
-from jupyter_mlops.stepline import parse_step_line
-from jupyter_mlops.widgets import Panel, build_panel
+from jupyter_mlops.authoring.stepline import parse_step_line
+from jupyter_mlops.jupyter.magics import MlopsMagics
+from jupyter_mlops.jupyter.panel import html as panel_html
+from jupyter_mlops.jupyter.panel.rows import StepRow, parse_param_texts, rows_from_session
+from jupyter_mlops.jupyter.panel.state import NO_NOTEBOOK, PanelModel
+from jupyter_mlops.jupyter.panel.widgets import Panel, build_panel
+from jupyter_mlops.jupyter.session import StepSession
+from jupyter_mlops.pipeline.params import ParameterError
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "notebooks" / "classification.ipynb"
@@ -281,7 +281,9 @@ def test_bad_parameter_field_is_refused_before_anything_runs(example: Path, tmp_
 def test_without_a_notebook_the_panel_shows_the_session_steps(ipython, monkeypatch, tmp_path):
     for name in ("JUPYTER_MLOPS_NOTEBOOK", "JPY_SESSION_NAME"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr("jupyter_mlops.notebook_tracking.parent_process_notebook", lambda: None)
+    monkeypatch.setattr(
+        "jupyter_mlops.jupyter.notebook_tracking.parent_process_notebook", lambda: None
+    )
     monkeypatch.chdir(tmp_path)
     magics(ipython).session.clear()
     ipython.run_cell("%%mlstep load\nrows = [1, 2, 3]", store_history=True)

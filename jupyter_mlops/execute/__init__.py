@@ -1,0 +1,1 @@
+"""Running a pipeline: the runner, cache, run results, progress events and the after-run chain."""

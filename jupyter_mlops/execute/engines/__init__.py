@@ -1,0 +1,1 @@
+"""Engines decide how one step runs (in-process function call, papermill notebook)."""

@@ -1,0 +1,133 @@
+"""Engines decide how one step runs; they are looked up by name (entry points may add more).
+
+Every engine takes a StepJob and returns a StepOutcome with the same artifacts and the
+same error shape, so the executor, cache and records never care which engine ran a step.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Protocol
+
+from jupyter_mlops.artifacts.store import ArtifactRef
+from jupyter_mlops.errors import MlopsError
+
+ENTRY_POINT_GROUP = "jupyter_mlops.engines"
+
+
+@dataclass(frozen=True)
+class StepJob:
+    """Everything needed to run one step, independent of the engine.
+
+    ``input_paths`` maps each input variable to its artifact object file; outputs go to
+    the content-addressed store at ``store_root`` and their refs are returned.
+    """
+
+    pipeline_dir: Path
+    step: str
+    cell: int
+    module: str  # dotted, importable with pipeline_dir on sys.path
+    notebook: Path  # the generated step notebook
+    params: dict[str, Any]
+    input_paths: dict[str, str]
+    outputs: list[str]
+    store_root: Path
+    work_dir: Path  # scratch folder of this step execution (outputs.json, logs)
+    report_path: Path  # where an engine that makes a report (executed notebook) puts it
+
+
+@dataclass
+class StepOutcome:
+    """What running one step gave: output refs, or an error with the user's traceback."""
+
+    outputs: dict[str, ArtifactRef] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str | None = None
+    traceback: str | None = None
+    report: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Engine(Protocol):
+    """Runs one step. ``prepare`` is called once per run, before the first step runs, with
+    the number of steps that may still run and the run's folders (for warm-up)."""
+
+    name: str
+
+    def prepare(
+        self,
+        jobs_expected: int,
+        *,
+        pipeline_dir: Path | str | None = None,
+        store_root: Path | str | None = None,
+    ) -> None: ...
+
+    def run(self, job: StepJob) -> StepOutcome: ...
+
+    def close(self) -> None: ...
+
+
+class EngineError(MlopsError):
+    """An unknown engine name."""
+
+
+_FACTORIES: dict[str, Callable[[int], Engine]] = {}
+_BUILTIN = {
+    "inprocess": "jupyter_mlops.execute.engines.inprocess:InProcessEngine",
+    "papermill": "jupyter_mlops.execute.engines.papermill:PapermillEngine",
+}
+
+
+def register_engine(name: str, factory: Callable[[int], Engine]) -> None:
+    """Make ``factory(workers)`` available as engine ``name``."""
+    _FACTORIES[name] = factory
+
+
+def get_engine(name: str, workers: int) -> Engine:
+    """A new engine instance by name (built-ins: ``papermill``, ``inprocess``)."""
+    if name not in _FACTORIES:
+        _load_engine(name)
+    return _FACTORIES[name](workers)
+
+
+def _load_engine(name: str) -> None:
+    if name in _BUILTIN:
+        module, _, attribute = _BUILTIN[name].partition(":")
+        _FACTORIES[name] = getattr(importlib.import_module(module), attribute)
+        return
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name == name:
+            _FACTORIES[name] = entry.load()
+            return
+    plugins = [e.name for e in metadata.entry_points(group=ENTRY_POINT_GROUP)]
+    known = ", ".join(sorted({*_BUILTIN, *_FACTORIES, *plugins}))
+    raise EngineError(f"unknown engine '{name}' (available: {known})", name=name)
+
+
+def user_traceback(error: BaseException, user_files: set[str]) -> str:
+    """The traceback of ``error`` keeping only frames in the user's code (step and setup)."""
+    frames = [
+        frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename in user_files
+    ]
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
+    lines += traceback.format_exception_only(type(error), error)
+    return "".join(lines).rstrip("\n")
+
+
+class Stopwatch:
+    """Wall time since creation, in seconds."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start

@@ -1,0 +1,1 @@
+"""Executors decide where steps run (a local thread pool)."""

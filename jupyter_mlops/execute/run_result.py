@@ -1,0 +1,115 @@
+"""What a pipeline run produced: per-step outcomes and the run summary (``--json``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jupyter_mlops.artifacts.store import ArtifactRef
+
+if TYPE_CHECKING:
+    from jupyter_mlops.quality.drift import DriftReport
+    from jupyter_mlops.quality.gates.decision import GateOutcome
+    from jupyter_mlops.quality.validation import ValidationReport
+
+STEP_STATUSES = ("ran", "cached", "failed", "not_run")
+DATA_METRIC_PREFIX = "drift."  # drift metrics of a step's outputs, kept apart from --metrics
+
+
+@dataclass
+class StepResult:
+    """One step's outcome in a run.
+
+    ``inputs`` maps each input variable to its artifact; ``outputs`` likewise. For a
+    cached step, ``run_id`` / ``parent_run_id`` are the MLflow step run and pipeline run
+    that originally produced the outputs.
+    """
+
+    name: str
+    status: str = "not_run"
+    seconds: float = 0.0
+    cache_key: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, ArtifactRef] = field(default_factory=dict)
+    outputs: dict[str, ArtifactRef] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    report: Path | None = None
+    error: str | None = None
+    traceback: str | None = None
+    run_id: str | None = None
+    parent_run_id: str | None = None
+    # output name -> report, for outputs that failed their schema / drifted above threshold
+    validation: dict[str, ValidationReport] = field(default_factory=dict)
+    drift: dict[str, DriftReport] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def declared_metrics(self) -> dict[str, float]:
+        """The ``--metrics`` values: ``metrics`` without the ``drift.*`` data metrics."""
+        return {k: v for k, v in self.metrics.items() if not k.startswith(DATA_METRIC_PREFIX)}
+
+    @property
+    def validation_report(self) -> str | None:
+        """The full text of every failing validation report of this step (None: none)."""
+        if not self.validation:
+            return None
+        return "\n".join(report.to_text() for report in self.validation.values())
+
+
+@dataclass
+class RunResult:
+    """A whole pipeline run. ``run_id`` is the MLflow parent run (or the one that produced
+    every cached artifact when nothing ran)."""
+
+    pipeline: str
+    pipeline_dir: Path
+    params: dict[str, Any]
+    steps: dict[str, StepResult]
+    status: str = "succeeded"
+    run_id: str | None = None
+    model_version: str | None = None
+    error: str | None = None
+    gates: GateOutcome | None = None  # the gate decision on model_version (None: no gates)
+
+    metrics_vars: dict[str, str] = field(default_factory=dict)  # step -> its --metrics variable
+    schemas_written: list[Path] = field(default_factory=list)  # data schemas this run inferred
+    warnings: list[str] = field(default_factory=list)  # e.g. an artifact with no schema
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """The ``--metrics`` values: plain names when one step declares metrics, else
+        ``<metrics variable>.<name>`` so two evaluate steps never overwrite each other."""
+        with_metrics = [s for s in self.steps.values() if s.declared_metrics]
+        if len(self.metrics_vars) <= 1 and len(with_metrics) <= 1:
+            return dict(with_metrics[0].declared_metrics) if with_metrics else {}
+        return {
+            f"{self.metrics_vars.get(step.name, step.name)}.{key}": value
+            for step in with_metrics
+            for key, value in step.declared_metrics.items()
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary ``jupyter mlops run --json`` prints (a contract: keep its shape)."""
+        return {
+            "status": self.status,
+            "run_id": self.run_id,
+            "steps": {
+                name: {"status": step.status, "seconds": round(step.seconds, 3)}
+                for name, step in self.steps.items()
+            },
+            "metrics": self.metrics,
+            "model_version": self.model_version,
+            "error": self.error,
+            "gates": self.gates.to_json() if self.gates is not None else None,
+            "validation": {
+                f"{step.name}.{name}": report.to_json()
+                for step in self.steps.values()
+                for name, report in step.validation.items()
+            },
+            "drift": {
+                f"{step.name}.{name}": report.to_json()
+                for step in self.steps.values()
+                for name, report in step.drift.items()
+            },
+        }

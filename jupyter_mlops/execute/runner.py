@@ -1,0 +1,349 @@
+"""Run an extracted pipeline: cache keys, engine jobs, DAG execution, then MLflow records.
+
+Nothing heavy is imported until a step actually has to run, so a no-change re-run (all
+steps cached) only reads pipeline.yaml, hashes code and checks the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jupyter_mlops.artifacts.store import ArtifactStore
+from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.execute.cache import (
+    CacheEntry,
+    StepCache,
+    cache_key,
+    normalized_code,
+    setup_definitions,
+)
+from jupyter_mlops.execute.engines.base import Engine, StepJob, get_engine
+from jupyter_mlops.execute.executors.threads import run_dag
+from jupyter_mlops.execute.progress import Progress, StepProgress
+from jupyter_mlops.execute.run_result import RunResult, StepResult
+from jupyter_mlops.pipeline.model import Step
+from jupyter_mlops.pipeline.params import resolve_params
+from jupyter_mlops.pipeline.pipeline_file import PipelineFile, read_pipeline_file
+from jupyter_mlops.quality.drift import drift_settings
+from jupyter_mlops.quality.gates.config import read_gates
+
+
+@dataclass
+class RunOptions:
+    """What ``jupyter mlops run`` was asked to do."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+    force: bool = False
+    from_step: str | None = None
+    only: list[str] | None = None
+    workers: int = 0  # 0: one per CPU
+    engine: str = "papermill"
+    tracking_uri: str | None = None
+    track: bool = True
+    progress: StepProgress | None = None
+
+
+def run_pipeline(
+    folder: str | Path, options: RunOptions | None = None, show_progress: bool = False
+) -> RunResult:
+    """Run the pipeline in ``folder``; the result says what ran, was cached or failed.
+
+    ``show_progress`` draws one line per step on stderr (unless ``options.progress`` is set).
+    """
+    options = options or RunOptions()
+    pipeline_file = read_pipeline_file(folder)
+    if not show_progress or options.progress is not None:
+        return _Run(pipeline_file, options).execute()
+    names = [s.name for s in pipeline_file.pipeline.steps]
+    with Progress(names) as progress:
+        options.progress = progress
+        return _Run(pipeline_file, options).execute()
+
+
+def step_selection(pipeline_file: PipelineFile, options: RunOptions) -> tuple[set[str], set[str]]:
+    """(steps to consider, steps to re-run regardless of the cache) for --only/--from/--force."""
+    pipeline = pipeline_file.pipeline
+    names = [s.name for s in pipeline.steps]
+    for name in [*(options.only or []), *([options.from_step] if options.from_step else [])]:
+        if name not in names:
+            raise MlopsError(
+                f"no step named '{name}' (steps: {', '.join(names)})",
+                name=name,
+                path=str(pipeline_file.path),
+            )
+    if options.only:
+        selected = set(options.only)
+        return selected | _ancestors(pipeline_file, selected), selected
+    forced = set(names) if options.force else set()
+    if options.from_step:
+        forced |= {options.from_step} | _descendants(pipeline_file, options.from_step)
+    return set(names), forced
+
+
+def _ancestors(pipeline_file: PipelineFile, names: set[str]) -> set[str]:
+    found: set[str] = set()
+    todo = list(names)
+    while todo:
+        for parent in pipeline_file.pipeline.step(todo.pop()).upstream():
+            if parent not in found:
+                found.add(parent)
+                todo.append(parent)
+    return found - names
+
+
+def _descendants(pipeline_file: PipelineFile, name: str) -> set[str]:
+    found: set[str] = set()
+    todo = [name]
+    while todo:
+        for child in pipeline_file.pipeline.downstream(todo.pop()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+class _Run:
+    def __init__(self, pipeline_file: PipelineFile, options: RunOptions) -> None:
+        self.file = pipeline_file
+        self.pipeline = pipeline_file.pipeline
+        self.options = options
+        self.params = resolve_params(self.pipeline.params, options.params)
+        self.considered, self.forced = step_selection(pipeline_file, options)
+        self.store = ArtifactStore.for_pipeline(pipeline_file.folder.resolve())
+        self.cache = StepCache(self.store)
+        self.workers = options.workers or os.cpu_count() or 1
+        stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
+        self.work_root = Path(self.store.root) / "runs" / stamp
+        self.results = {
+            s.name: StepResult(s.name, params={p: self.params[p] for p in s.params})
+            for s in self.pipeline.steps
+        }
+        self.setup_code = setup_definitions(self._read(f"{pipeline_file.package}/common.py"))
+        self.drift = drift_settings(pipeline_file.settings.get("drift"), str(pipeline_file.path))
+        read_gates(pipeline_file)  # a malformed gates: section is refused before any step runs
+        self._engine: Engine | None = None
+        self._engine_lock = threading.Lock()
+
+    def execute(self) -> RunResult:
+        self.store.clean_temp(max_age=3600)
+        steps = [s for s in self.pipeline.steps if s.name in self.considered]
+        upstream = {s.name: s.upstream() for s in steps}
+        try:
+            run_dag(upstream, self._run_step, self.workers, on_skipped=self._skipped)
+        finally:
+            if self._engine is not None:
+                self._engine.close()
+        result = self._result()
+        if result.status == "succeeded":
+            self._write_missing_schemas(result)
+        if self.options.track and any(r.status in ("ran", "failed") for r in result.steps.values()):
+            from jupyter_mlops.tracking.recording import record_run
+
+            record_run(self.file, result, self.store, self.cache, self.options.tracking_uri)
+        elif result.status == "succeeded":
+            result.run_id = self._producing_run()
+        return result
+
+    def _run_step(self, name: str) -> bool:
+        step = self.pipeline.step(name)
+        result = self.results[name]
+        for var, producer in step.inputs.items():
+            result.inputs[var] = self.results[producer].outputs[var]
+        result.cache_key = cache_key(
+            normalized_code(self._read(self.file.modules[name].replace(".", "/") + ".py")),
+            {n: self.setup_code[n] for n in step.setup if n in self.setup_code},
+            result.params,
+            {var: ref.hash for var, ref in result.inputs.items()},
+        )
+        if name not in self.forced and not step.no_cache:
+            entry = self.cache.lookup(name, result.cache_key, step.outputs)
+            if entry is not None:
+                self._take_cached(result, entry)
+                return True
+        if name not in self.forced and self.options.only:
+            return self._fail(
+                result,
+                "not selected by --only and no cached result matches its inputs: run it first",
+            )
+        return self._execute(step, result)
+
+    def _take_cached(self, result: StepResult, entry: CacheEntry) -> None:
+        result.status = "cached"
+        result.outputs = dict(entry.outputs)
+        result.metrics = dict(entry.metrics)
+        result.run_id = entry.run_id
+        result.parent_run_id = entry.parent_run_id
+        self._progress("finished", result.name, "cached", 0.0)
+
+    def _execute(self, step: Step, result: StepResult) -> bool:
+        self._progress("running", step.name)
+        work_dir = self.work_root / step.name
+        work_dir.mkdir(parents=True, exist_ok=True)
+        job = StepJob(
+            pipeline_dir=self.file.folder.resolve(),
+            step=step.name,
+            cell=step.cell,
+            module=self.file.modules[step.name],
+            notebook=self.file.notebooks[step.name].resolve(),
+            params=result.params,
+            input_paths={v: str(self.store.path_of(r.hash)) for v, r in result.inputs.items()},
+            outputs=list(step.outputs),
+            store_root=Path(self.store.root).resolve(),
+            work_dir=work_dir.resolve(),
+            report_path=(work_dir / f"{step.name}.ipynb").resolve(),
+        )
+        outcome = self._get_engine().run(job)
+        result.seconds, result.report = outcome.seconds, outcome.report
+        if not outcome.ok:
+            result.traceback = outcome.traceback
+            return self._fail(result, outcome.error or "failed")
+        missing = [o for o in step.outputs if o not in outcome.outputs]
+        if missing:
+            return self._fail(result, f"did not produce its output(s) {', '.join(missing)}")
+        result.outputs = {o: outcome.outputs[o] for o in step.outputs}
+        if step.metrics:
+            try:
+                result.metrics = metrics_values(self.store.get(result.outputs[step.metrics]), step)
+            except MlopsError as error:
+                return self._fail(result, error.message)
+        data_error = self._check_data(step, result)
+        if data_error is not None:
+            return self._fail(result, data_error)
+        entry = CacheEntry(result.cache_key, result.outputs, result.seconds, metrics=result.metrics)
+        self.cache.record(step.name, entry)
+        result.status = "ran"
+        self._progress("finished", step.name, "ran", result.seconds)
+        return True
+
+    def _check_data(self, step: Step, result: StepResult) -> str | None:
+        """Validate the outputs that have a schema and measure their drift (``validation``);
+        the error that fails the step, if any."""
+        from jupyter_mlops.quality.validation import check_outputs
+
+        started = time.monotonic()
+        checks = check_outputs(self.file.folder, self.store, step.name, result.outputs, self.drift)
+        result.seconds += time.monotonic() - started
+        result.validation, result.drift = checks.validation, checks.drift
+        result.metrics.update(checks.metrics)
+        result.warnings += checks.warnings
+        return checks.error
+
+    def _write_missing_schemas(self, result: RunResult) -> None:
+        """Infer a schema for every DataFrame/Series output that has none yet."""
+        from jupyter_mlops.quality.schemas import is_tabular, schema_file, write_schemas
+
+        outputs = [
+            (step.name, ref)
+            for step in result.steps.values()
+            if step.status in ("ran", "cached")
+            for ref in step.outputs.values()
+            if is_tabular(ref) and not schema_file(self.file.folder, step.name, ref.name).exists()
+        ]
+        if outputs:
+            written = write_schemas(self.file.folder, self.store, outputs)
+            result.schemas_written += written.written
+            result.warnings += written.warnings
+
+    def _fail(self, result: StepResult, message: str) -> bool:
+        result.status = "failed"
+        result.error = message
+        self._progress("finished", result.name, "failed", result.seconds)
+        return False
+
+    def _skipped(self, name: str) -> None:
+        self._progress("finished", name, "not_run", 0.0)
+
+    def _get_engine(self) -> Engine:
+        with self._engine_lock:
+            if self._engine is None:
+                if self.options.track:
+                    warm_up_tracking(self.options.tracking_uri, self.file)
+                self._engine = get_engine(self.options.engine, self.workers)
+                self._engine.prepare(
+                    self._steps_left(),
+                    pipeline_dir=self.file.folder.resolve(),
+                    store_root=Path(self.store.root).resolve(),
+                )
+            return self._engine
+
+    def _steps_left(self) -> int:
+        """Steps that may still have to run (not yet cached, ran or failed)."""
+        return sum(1 for name in self.considered if self.results[name].status == "not_run")
+
+    def _progress(self, event: str, *args: Any) -> None:
+        if self.options.progress is not None:
+            getattr(self.options.progress, event)(*args)
+
+    def _read(self, relative: str) -> str:
+        path = self.file.folder / relative
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise MlopsError(
+                f"cannot read {path}: {exc.strerror}; re-extract the pipeline", path=str(path)
+            ) from None
+
+    def _result(self) -> RunResult:
+        failed = [r for r in self.results.values() if r.status == "failed"]
+        error = None
+        if failed:
+            first = failed[0]
+            cell = self.pipeline.step(first.name).cell
+            error = f"step '{first.name}' (notebook cell {cell}) failed: {first.error}"
+        return RunResult(
+            pipeline=self.pipeline.name,
+            pipeline_dir=self.file.folder,
+            params=self.params,
+            steps=self.results,
+            status="failed" if failed else "succeeded",
+            error=error,
+            metrics_vars={s.name: s.metrics for s in self.pipeline.steps if s.metrics},
+        )
+
+    def _producing_run(self) -> str | None:
+        parents = [r.parent_run_id for r in self.results.values() if r.parent_run_id]
+        return parents[-1] if parents else None
+
+
+def metrics_values(value: Any, step: Step) -> dict[str, float]:
+    """The ``--metrics`` variable as name → float, or an error naming what is wrong."""
+    if not isinstance(value, dict):
+        raise MlopsError(
+            f"--metrics variable '{step.metrics}' must be a dict of name → number, "
+            f"not {type(value).__name__}",
+            step=step.name,
+            name=step.metrics,
+        )
+    metrics: dict[str, float] = {}
+    for key, number in value.items():
+        try:
+            metrics[str(key)] = float(number)
+        except (TypeError, ValueError):
+            raise MlopsError(
+                f"--metrics variable '{step.metrics}': value of '{key}' is not a number "
+                f"({type(number).__name__})",
+                step=step.name,
+                name=step.metrics,
+            ) from None
+    return metrics
+
+
+def warm_up_tracking(tracking_uri: str | None, pipeline_file: PipelineFile) -> threading.Thread:
+    """Import mlflow and open the tracking store (~2 s together) in a daemon thread while the
+    steps run; MLflow caches the store, so recording afterwards starts warm."""
+
+    def warm_up() -> None:
+        from jupyter_mlops.tracking.recording import open_tracking_store
+
+        with contextlib.suppress(Exception):  # a real problem is reported when recording
+            open_tracking_store(tracking_uri, pipeline_file)
+
+    thread = threading.Thread(target=warm_up, name="mlops-tracking-warm-up", daemon=True)
+    thread.start()
+    return thread

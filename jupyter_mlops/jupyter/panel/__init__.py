@@ -1,0 +1,1 @@
+"""The %mlops panel widgets: state and actions, rows, HTML and the ipywidgets view."""

@@ -1,0 +1,124 @@
+"""What the in-notebook panel shows per step, and how its parameter fields are read.
+
+Core module (no widgets): rows come from the pipeline model or from the steps this kernel
+session ran; ``panel_html`` draws them, ``panel_model`` updates them during a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from jupyter_mlops.pipeline.params import ParameterError, parse_value
+
+if TYPE_CHECKING:
+    from jupyter_mlops.execute.run_result import RunResult
+    from jupyter_mlops.jupyter.session import StepRecord
+    from jupyter_mlops.pipeline.model import Pipeline
+
+
+@dataclass
+class StepRow:
+    """One line of the steps table. ``params`` is None when unknown (session steps).
+
+    ``status``: idle, waiting, running, ran, cached, failed, not_run, cancelled, or
+    session_ok / session_failed (the latest run of the cell in this kernel session).
+    """
+
+    name: str
+    inputs: dict[str, str]  # variable -> producing step
+    outputs: list[str]
+    params: list[str] | None
+    cell: int | None = None
+    status: str = "idle"
+    seconds: float | None = None
+    started: float | None = None  # time.monotonic() when it started running
+    error: str | None = None
+
+
+@dataclass
+class Message:
+    """The line under the buttons: ``kind`` is info, success, warning or error."""
+
+    kind: str
+    text: str
+    details: list[str] = field(default_factory=list)
+    traceback: str | None = None
+
+
+def rows_from_pipeline(pipeline: Pipeline, records: list[StepRecord]) -> list[StepRow]:
+    """The pipeline's steps; a step already run in this session shows that state."""
+    seen = {record.name: record for record in records}
+    rows = []
+    for step in pipeline.steps:
+        record = seen.get(step.name)
+        inputs = dict(sorted(step.inputs.items()))
+        row = StepRow(step.name, inputs, list(step.outputs), list(step.params), step.cell)
+        if record is not None:
+            row.status, row.seconds = f"session_{record.state}", record.duration
+            row.error = record.error
+        rows.append(row)
+    return rows
+
+
+def rows_from_session(records: list[StepRecord]) -> list[StepRow]:
+    """The steps this session ran; an input's producer is the latest earlier step writing it."""
+    last_writer: dict[str, str] = {}
+    rows = []
+    for record in records:
+        inputs = {name: last_writer[name] for name in record.reads if name in last_writer}
+        rows.append(
+            StepRow(
+                record.name,
+                inputs,
+                list(record.writes),
+                None,
+                status=f"session_{record.state}",
+                seconds=record.duration,
+                error=record.error,
+            )
+        )
+        last_writer.update(dict.fromkeys(record.writes, record.name))
+    return rows
+
+
+def param_text(value: Any) -> str:
+    """How a parameter default is pre-filled: a Python literal."""
+    return repr(value)
+
+
+def parse_param_texts(texts: Mapping[str, str], declared: Mapping[str, Any]) -> dict[str, Any]:
+    """Edited parameter fields → values (Python literals, else strings, like ``-p``).
+
+    Names the notebook no longer declares are dropped; an empty field is refused.
+    """
+    values: dict[str, Any] = {}
+    for name, text in texts.items():
+        if name not in declared:
+            continue
+        if not text.strip():
+            raise ParameterError(
+                f"parameter '{name}' is empty: enter a Python literal such as "
+                f"{param_text(declared[name])}",
+                name=name,
+            )
+        values[name] = parse_value(text.strip())
+    return values
+
+
+def run_details(result: RunResult) -> tuple[list[str], str | None]:
+    """What the CLI prints besides the summary line, as (lines, traceback of the first
+    failed step with its data reports): warnings, schemas written, the gate decision."""
+    from jupyter_mlops.cli.run_report import data_report_lines, gates_line
+
+    lines = [f"step '{s.name}': {w}" for s in result.steps.values() for w in s.warnings]
+    lines += result.warnings
+    lines += [f"wrote data schema {path}: review and commit" for path in result.schemas_written]
+    if result.gates is not None:
+        lines += [gates_line(result), *result.gates.reasons]
+    failed = [step for step in result.steps.values() if step.status == "failed"]
+    if not failed:
+        return lines, None
+    trace = "\n".join([failed[0].traceback or "", *data_report_lines(failed[0])]).strip()
+    return lines, trace or None

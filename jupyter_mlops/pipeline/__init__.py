@@ -1,0 +1,1 @@
+"""The pipeline model: steps, parameters, the step graph, pipeline.yaml and the folder layout."""

@@ -1,0 +1,1 @@
+"""Data schemas, validation, drift, test fixtures and model gates."""

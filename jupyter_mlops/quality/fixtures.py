@@ -1,0 +1,338 @@
+"""Test fixtures captured from a real run: small samples of every step input.
+
+Written to ``<pipeline>/tests/fixtures/`` (user-owned: review and commit them):
+
+- a DataFrame, Series or array input keeps at most ``max_rows`` rows; inputs with the same
+  number of rows get the *same* rows (so ``X_train`` and ``y_train`` stay aligned), sampled
+  with a fixed seed and stratified by an obvious label when the group has one (a Series or
+  1-D array named like ``y``/``target``/``label``, else a ``target``/``label`` column);
+- any other input (a model, a dict) is stored whole when it serializes to at most
+  ``max_bytes``; a larger one is left out and the generated tests rebuild it by running its
+  producing step on the fixtures;
+- ``manifest.json`` describes each file (step, name, serializer, recorded type, rows kept)
+  and records every step output's type in the run, which the generated tests check.
+
+The source is a run's output refs (``RunResult``) or, by default, each step's latest cache
+entry (``.mlops/cache/<step>/*.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jupyter_mlops.artifacts.serializers import registry as serializers
+from jupyter_mlops.artifacts.store import ArtifactRef, ArtifactStore
+from jupyter_mlops.errors import FixtureError, MlopsError
+from jupyter_mlops.execute.cache import CacheEntry
+from jupyter_mlops.pipeline.pipeline_file import PipelineFile, read_pipeline_file
+from jupyter_mlops.quality.fixture_sampling import (
+    Selection,
+    ref_rows,
+    row_count,
+    row_selections,
+    value_module,
+)
+
+FIXTURES_DIR = "tests/fixtures"
+MANIFEST = "manifest.json"
+FORMAT = 1
+MAX_ROWS = 200
+MAX_BYTES = 1_000_000
+
+Outputs = dict[str, dict[str, ArtifactRef]]  # step -> output name -> ref
+
+
+@dataclass
+class Captured:
+    """What ``capture_fixtures`` wrote: the folder and its manifest."""
+
+    folder: Path
+    manifest: dict[str, Any]
+
+    def describe(self) -> str:
+        """One line per fixture, for the CLI."""
+        lines = []
+        for key, item in sorted(self.manifest["fixtures"].items()):
+            rows = f", {item['rows']} of {item['of_rows']} rows" if "rows" in item else ""
+            how = f", {item['sampling']}" if item.get("sampling") else ""
+            lines.append(f"  {key}: {item['type']}{rows}{how} → {item['file']}")
+        for key, reason in sorted(self.manifest["not_captured"].items()):
+            lines.append(f"  {key}: not captured ({reason})")
+        return "\n".join(lines)
+
+
+def fixtures_dir(folder: str | Path) -> Path:
+    """``<pipeline>/tests/fixtures``."""
+    return Path(folder) / FIXTURES_DIR
+
+
+def read_manifest(folder: str | Path) -> dict[str, Any] | None:
+    """The fixture manifest of a pipeline folder, or None when none was captured."""
+    path = fixtures_dir(folder) / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise FixtureError(f"cannot read the fixture manifest: {exc}", path=str(path)) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or "fixtures" not in data:
+        raise FixtureError(
+            "not a fixture manifest of this jupyter_mlops version: "
+            "re-capture with jupyter mlops fixtures PIPELINE",
+            path=str(path),
+        )
+    return data
+
+
+def load_fixture(folder: str | Path, key: str, manifest: dict[str, Any] | None = None) -> Any:
+    """The value of fixture ``<step>.<name>``, loaded with its recorded serializer."""
+    manifest = manifest if manifest is not None else read_manifest(folder) or {"fixtures": {}}
+    item = manifest["fixtures"].get(key)
+    if item is None:
+        raise FixtureError(f"no fixture '{key}' was captured", name=key)
+    path = fixtures_dir(folder) / item["file"]
+    try:
+        return serializers.get_serializer(item["serializer"]).load(path)
+    except Exception as exc:
+        raise FixtureError(
+            f"cannot load fixture '{key}': {type(exc).__name__}: {exc}", path=str(path)
+        ) from exc
+
+
+def latest_outputs(pipeline_file: PipelineFile) -> Outputs:
+    """Each step's outputs in its most recent intact cache entry; names a step that has none."""
+    store = ArtifactStore.for_pipeline(pipeline_file.folder)
+    outputs: Outputs = {}
+    for step in pipeline_file.pipeline.steps:
+        found = (store.root / "cache" / step.name).glob("*.json")
+        for path in sorted(found, key=lambda p: p.stat().st_mtime, reverse=True):
+            try:
+                entry = CacheEntry.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError, KeyError, TypeError, MlopsError):
+                continue
+            if not all(store.verify(ref.hash) for ref in entry.outputs.values()):
+                continue
+            outputs[step.name] = entry.outputs
+            break
+        else:
+            raise FixtureError(
+                "has no cached result to capture fixtures from: run the pipeline first "
+                f"(jupyter mlops run {pipeline_file.folder})",
+                step=step.name,
+            )
+    return outputs
+
+
+def capture_fixtures(
+    folder: str | Path,
+    outputs: Outputs | None = None,
+    *,
+    max_rows: int = MAX_ROWS,
+    max_bytes: int = MAX_BYTES,
+) -> Captured:
+    """Capture fixtures of every step input into ``<folder>/tests/fixtures`` (replacing old ones).
+
+    ``outputs`` are a run's output refs per step; by default each step's latest cache entry.
+    The new folder is written beside the old one and swapped in, so a failure leaves the
+    old fixtures as they were.
+    """
+    if max_rows < 1:
+        raise FixtureError(f"max_rows must be at least 1, not {max_rows}")
+    pipeline_file = read_pipeline_file(folder)
+    outputs = outputs if outputs is not None else latest_outputs(pipeline_file)
+    store = ArtifactStore.for_pipeline(pipeline_file.folder)
+    wanted = _wanted_inputs(pipeline_file, outputs)
+    large = {key: ref for key, ref in wanted.items() if (ref_rows(ref) or 0) > max_rows}
+    selections = row_selections({key: store.get(ref) for key, ref in large.items()}, max_rows)
+    target = fixtures_dir(pipeline_file.folder)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".fixtures-", dir=target.parent))
+    try:
+        manifest = {
+            "format": FORMAT,
+            "pipeline": pipeline_file.pipeline.name,
+            "max_rows": max_rows,
+            "fixtures": {},
+            "not_captured": {},
+            "outputs": _recorded_outputs(pipeline_file, outputs, store),
+        }
+        for key, ref in sorted(wanted.items()):
+            if key in selections:
+                _write_sample(staging, key, ref, selections[key], manifest)
+            else:
+                _copy_whole(staging, key, ref, store, max_bytes, manifest)
+        _keep_user_files(target, staging)
+        _write_json(staging / MANIFEST, manifest)
+        _swap_in(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return Captured(target, manifest)
+
+
+def capture_if_missing(folder: str | Path, outputs: Outputs) -> Captured | None:
+    """Capture fixtures from a successful run's outputs when the folder has none yet, or
+    when they no longer fit the pipeline (its steps' inputs or outputs changed)."""
+    try:
+        manifest = read_manifest(folder)
+    except FixtureError:
+        manifest = None
+    if manifest is not None and fits_pipeline(manifest, read_pipeline_file(folder)):
+        return None
+    return capture_fixtures(folder, outputs)
+
+
+def fits_pipeline(manifest: dict[str, Any], pipeline_file: PipelineFile) -> bool:
+    """Whether the manifest covers exactly the pipeline's step inputs and outputs."""
+    steps = pipeline_file.pipeline.steps
+    inputs = {f"{producer}.{name}" for s in steps for name, producer in s.inputs.items()}
+    captured = set(manifest["fixtures"]) | set(manifest.get("not_captured", {}))
+    recorded = {s: set(o) for s, o in manifest.get("outputs", {}).items()}
+    declared = {s.name: set(s.outputs) for s in steps if s.outputs}
+    return captured == inputs and recorded == declared
+
+
+def _wanted_inputs(pipeline_file: PipelineFile, outputs: Outputs) -> dict[str, ArtifactRef]:
+    """``<producer>.<name>`` → ref, for every value some step takes as an input."""
+    wanted: dict[str, ArtifactRef] = {}
+    for step in pipeline_file.pipeline.steps:
+        for name, producer in step.inputs.items():
+            ref = outputs.get(producer, {}).get(name)
+            if ref is None:
+                raise FixtureError(
+                    f"the run has no output '{name}' of step '{producer}': re-run the pipeline",
+                    step=producer,
+                    name=name,
+                )
+            wanted[f"{producer}.{name}"] = ref
+    return wanted
+
+
+def _recorded_outputs(
+    pipeline_file: PipelineFile, outputs: Outputs, store: ArtifactStore
+) -> dict[str, dict[str, Any]]:
+    """Per step output: the type recorded in the run, and columns that held NaN there."""
+    recorded: dict[str, dict[str, Any]] = {}
+    for step in pipeline_file.pipeline.steps:
+        for name in step.outputs:
+            ref = outputs.get(step.name, {}).get(name)
+            if ref is None:
+                continue
+            item: dict[str, Any] = {"type": ref.type}
+            if ref.serializer in ("parquet", "npy"):
+                item["nan_columns"] = nan_columns(store.get(ref))
+            recorded.setdefault(step.name, {})[name] = item
+    return recorded
+
+
+def nan_columns(value: Any) -> list[str]:
+    """Labels (as strings) of the numeric columns holding NaN; ``[""]`` for a 1-D value."""
+    import numpy as np
+
+    if value_module(value) == "pandas" and hasattr(value, "columns"):
+        numeric = value.select_dtypes("number")
+        return sorted(str(c) for c in numeric.columns[numeric.isna().any().to_numpy()])
+    array = np.asarray(value)
+    if array.dtype.kind not in "fc" or not np.isnan(array).any():
+        return []
+    if array.ndim < 2:
+        return [""]
+    flat = array.reshape(array.shape[0], -1)
+    return [str(i) for i in np.flatnonzero(np.isnan(flat).any(axis=0))]
+
+
+def _write_sample(
+    staging: Path, key: str, ref: ArtifactRef, selection: Selection, manifest: dict[str, Any]
+) -> None:
+    """Write the selected rows of a large DataFrame, Series or array."""
+    step, _, name = key.partition(".")
+    value, positions, how = selection
+    sample = value.iloc[positions] if hasattr(value, "iloc") else value[positions]
+    serializer, path = serializers.dump(sample, staging / key, name=name)
+    manifest["fixtures"][key] = {
+        **_item(key, ref, Path(path).name, serializer.name),
+        "rows": len(positions),
+        "of_rows": row_count(value),
+        "sampling": how,
+    }
+
+
+def _copy_whole(
+    staging: Path,
+    key: str,
+    ref: ArtifactRef,
+    store: ArtifactStore,
+    max_bytes: int,
+    manifest: dict[str, Any],
+) -> None:
+    """Copy a small value's stored file as it is; leave out other values over ``max_bytes``."""
+    source = store.path_of(ref.hash)
+    rows = ref_rows(ref)
+    size = source.stat().st_size
+    if rows is None and size > max_bytes:
+        manifest["not_captured"][key] = (
+            f"{size / 1e6:.1f} MB serialized, over the {max_bytes / 1e6:.1f} MB limit; "
+            f"tests rebuild it by running step '{key.partition('.')[0]}' on its fixtures"
+        )
+        return
+    name = f"{key}.{store.meta(ref.hash)['extension']}"
+    shutil.copyfile(source, staging / name)
+    item = _item(key, ref, name, ref.serializer)
+    if rows is not None:
+        item |= {"rows": rows, "of_rows": rows}
+    manifest["fixtures"][key] = item
+
+
+def _item(key: str, ref: ArtifactRef, file: str, serializer: str) -> dict[str, Any]:
+    step, _, name = key.partition(".")
+    return {
+        "step": step,
+        "name": name,
+        "file": file,
+        "serializer": serializer,
+        "type": ref.type,
+        "from": ref.hash,
+    }
+
+
+def _keep_user_files(target: Path, staging: Path) -> None:
+    """Copy files the user added to the fixtures folder (not listed in the old manifest)."""
+    if not target.is_dir():
+        return
+    try:
+        old = read_manifest(target.parent.parent) or {"fixtures": {}}
+    except FixtureError:
+        old = {"fixtures": {}}
+    ours = {MANIFEST} | {item.get("file") for item in old["fixtures"].values()}
+    for path in target.iterdir():
+        if path.name not in ours and not (staging / path.name).exists():
+            copy = shutil.copytree if path.is_dir() else shutil.copy2
+            copy(path, staging / path.name)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Replace ``target`` by ``staging`` with renames (the old folder is removed last)."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".fixtures-old-{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        raise
+    os.chmod(target, 0o755)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""Registered model versions: logging, registration, aliases, promotion."""

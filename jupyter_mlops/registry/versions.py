@@ -1,0 +1,117 @@
+"""The registered versions of a pipeline's model: aliases, metrics, lineage (read-only).
+
+Core module; mlflow is imported only when versions are actually listed. Metrics of a
+version are those of the pipeline run that trained it (the parent of the step run that
+logged the model), without ``duration_seconds``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from jupyter_mlops.tracking.store import DURATION_METRIC, make_client, mlflow_errors, sqlite_path
+
+MAX_VERSIONS = 10
+
+
+@dataclass
+class ModelVersionInfo:
+    """One registered model version as the panels show it."""
+
+    name: str
+    version: str
+    aliases: list[str] = field(default_factory=list)
+    created_ms: int = 0
+    run_id: str | None = None
+    pipeline_run_id: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    gate: str | None = None  # tag mlops.gate: validated | rejected (model validation)
+    gate_reasons: str | None = None  # tag mlops.gate.reasons
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON form."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "aliases": list(self.aliases),
+            "created_ms": self.created_ms,
+            "run_id": self.run_id,
+            "pipeline_run_id": self.pipeline_run_id,
+            "metrics": dict(self.metrics),
+            "gate": self.gate,
+            "gate_reasons": self.gate_reasons,
+        }
+
+
+def store_configured(tracking_uri: str) -> bool:
+    """True when there is a store to read: a SQLite database that exists, or any other URI
+    (a server, a ``file:`` store) that was configured. Reading never creates a store."""
+    db = sqlite_path(tracking_uri)
+    if db is not None:
+        return db.is_file()
+    return bool(tracking_uri) and not tracking_uri.startswith("sqlite:")
+
+
+def list_model_versions(
+    tracking_uri: str, name: str, limit: int = MAX_VERSIONS
+) -> list[ModelVersionInfo]:
+    """The newest ``limit`` versions of registered model ``name`` (newest first); [] when
+    the model does not exist. Errors are one-line TrackingErrors."""
+    with mlflow_errors(tracking_uri, f"list the versions of model '{name}'"):
+        client = make_client(tracking_uri)  # imports mlflow first, under a lock
+        from mlflow.exceptions import MlflowException
+
+        try:
+            aliases = client.get_registered_model(name).aliases or {}
+        except MlflowException as exc:
+            if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+                return []
+            raise
+        by_version: dict[str, list[str]] = {}
+        for alias, version in sorted(aliases.items()):
+            by_version.setdefault(str(version), []).append(alias)
+        found = client.search_model_versions(f"name = '{_quoted(name)}'")
+        newest = sorted(found, key=lambda v: int(v.version), reverse=True)[:limit]
+        return [_info(client, v, by_version.get(str(v.version), [])) for v in newest]
+
+
+def _info(client: Any, version: Any, aliases: list[str]) -> ModelVersionInfo:
+    run_id = version.run_id or None
+    parent_id, metrics = _pipeline_metrics(client, run_id) if run_id else (None, {})
+    tags = version.tags or {}
+    return ModelVersionInfo(
+        name=version.name,
+        version=str(version.version),
+        aliases=aliases,
+        created_ms=int(version.creation_timestamp or 0),
+        run_id=run_id,
+        pipeline_run_id=parent_id,
+        metrics=metrics,
+        gate=tags.get("mlops.gate"),
+        gate_reasons=tags.get("mlops.gate.reasons"),
+    )
+
+
+def _pipeline_metrics(client: Any, run_id: str) -> tuple[str | None, dict[str, float]]:
+    """(parent run id, its metrics) of the step run that logged the model; the step run's
+    own metrics when it has no parent or the parent is gone."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        run = client.get_run(run_id)
+    except MlflowException:
+        return None, {}
+    parent_id = run.data.tags.get("mlflow.parentRunId")
+    source = run
+    if parent_id:
+        try:
+            source = client.get_run(parent_id)
+        except MlflowException:
+            parent_id = None
+    metrics = {k: float(v) for k, v in source.data.metrics.items() if k != DURATION_METRIC}
+    return parent_id, dict(sorted(metrics.items()))
+
+
+def _quoted(name: str) -> str:
+    return name.replace("'", "\\'")

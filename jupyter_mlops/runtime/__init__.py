@@ -1,0 +1,1 @@
+"""The public, stable API that generated pipeline code imports (step I/O, test helpers)."""

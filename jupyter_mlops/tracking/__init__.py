@@ -1,0 +1,1 @@
+"""MLflow records: the tracking store, run recording, git info and run history."""
