@@ -1,7 +1,7 @@
 /**
  * Shared steps of the panel tests: put an example notebook on the server, open it, show
  * the panel, and where screenshots go. Hooks are the `data-testid`s documented in
- * labextension/src/panel.tsx.
+ * labextension/src/views/panel.tsx.
  */
 import { expect, IJupyterLabPageFixture } from '@jupyterlab/galata';
 import { Locator } from '@playwright/test';

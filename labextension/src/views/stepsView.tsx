@@ -6,9 +6,9 @@
 
 import * as React from 'react';
 
-import { formatSeconds, stateLabel } from './format';
-import { IStepRow } from './pipeline';
-import { IStepStatus } from './types';
+import { formatSeconds, stateLabel } from '../core/format';
+import { IStepRow } from '../core/pipeline';
+import { IStepStatus } from '../core/types';
 
 export interface IStepsViewProps {
   rows: IStepRow[];

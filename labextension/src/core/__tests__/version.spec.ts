@@ -3,7 +3,7 @@ import * as path from 'path';
 
 import { FRONTEND_VERSION } from '../version';
 
-const root = path.join(__dirname, '..', '..', '..');
+const root = path.join(__dirname, '..', '..', '..', '..');
 
 describe('version', () => {
   it('is the same in version.ts, package.json and the Python package', () => {

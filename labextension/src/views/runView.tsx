@@ -6,9 +6,9 @@
 
 import * as React from 'react';
 
-import { formatSeconds, paramKind, parseParamText } from './format';
-import { IActionState } from './state';
-import { IRunState, isRunActive, runSummary } from './run';
+import { formatSeconds, paramKind, parseParamText } from '../core/format';
+import { IActionState } from '../core/state';
+import { IRunState, isRunActive, runSummary } from '../core/run';
 
 export interface IRunViewProps {
   params: Record<string, unknown>;

@@ -1,6 +1,7 @@
 /**
  * The right-side panel widget of jupyter_mlops (a `SidePanel` holding one React view of
- * the `PanelModel`).
+ * the `PanelModel`, then the sections other plugins add through the `IMlopsPanel` token,
+ * which this widget implements).
  *
  * Stable hooks for browser tests (all `data-testid` unless said otherwise):
  *   panel                 #jupyter-mlops-panel (class jp-mlops-Panel); tab caption "MLOps pipeline"
@@ -33,6 +34,8 @@
  *                         mlops-model-version[data-version=N] with mlops-model-alias
  *                         [data-alias=NAME], mlops-metrics, mlops-model-gate[data-gate]
  *   mlops-history         recent MLflow runs; mlops-history-run[data-status]
+ *   mlops-section         a section added by another plugin (IMlopsPanel.addSection), below
+ *                         the panel's own content in rank order; data-section = its id
  * Step-name dialog (command jupyter-mlops:toggle-step, also in the cell toolbar
  * [data-command=jupyter-mlops:toggle-step] and the cell context menu):
  *   mlops-step-name-input, mlops-step-name-error; accept with the dialog's .jp-mod-accept.
@@ -40,18 +43,26 @@
  * has extraction errors; the cell gets class jp-mlops-mod-error.
  */
 
+import { ISignal, Signal } from '@lumino/signaling';
 import { Panel } from '@lumino/widgets';
 import { ReactWidget, SidePanel, UseSignal } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { pipelineIcon } from './icon';
-import { PanelModel } from './model';
-import { IPanelState } from './state';
+import { pipelineIcon } from '../lab/icon';
+import { PanelModel } from '../core/model';
+import { ISectionHandle, SectionRegistry } from '../core/sections';
+import { IPanelState } from '../core/state';
+import { IMlopsPanel, IMlopsPanelSection } from '../tokens';
 import { IPanelActions, PanelView } from './panelView';
+import { SectionWidget } from './sections';
 
 export const PANEL_ID = 'jupyter-mlops-panel';
 
-export class MlopsPanel extends SidePanel {
+export class MlopsPanel extends SidePanel implements IMlopsPanel {
+  private readonly registry = new SectionRegistry<IMlopsPanelSection>();
+  private readonly sectionWidgets = new Map<IMlopsPanelSection, SectionWidget>();
+  private readonly _stateChanged = new Signal<IMlopsPanel, IPanelState>(this);
+
   constructor(
     readonly model: PanelModel,
     actions: IPanelActions,
@@ -71,5 +82,52 @@ export class MlopsPanel extends SidePanel {
     );
     view.addClass('jp-mlops-View');
     this.addWidget(view);
+    model.changed.connect(this.onModelChanged, this);
+    this.registry.changed.connect(this.layoutSections, this);
+  }
+
+  get state(): IPanelState {
+    return this.model.state;
+  }
+
+  get stateChanged(): ISignal<IMlopsPanel, IPanelState> {
+    return this._stateChanged;
+  }
+
+  addSection(section: IMlopsPanelSection): ISectionHandle {
+    return this.registry.add(section);
+  }
+
+  private onModelChanged(_: PanelModel, state: IPanelState): void {
+    this._stateChanged.emit(state);
+  }
+
+  /** Show the registered sections, in their order, below the panel's own view. */
+  private layoutSections(_: unknown, sections: readonly IMlopsPanelSection[]): void {
+    for (const [section, widget] of this.sectionWidgets) {
+      if (!sections.includes(section)) {
+        this.sectionWidgets.delete(section);
+        widget.dispose();
+      }
+    }
+    sections.forEach((section, index) => {
+      let widget = this.sectionWidgets.get(section);
+      if (!widget) {
+        widget = new SectionWidget(section, () => this.model.state, this.model.changed);
+        this.sectionWidgets.set(section, widget);
+      }
+      // After the panel's own view (index 0); moves a widget already in the panel.
+      this.content.insertWidget(index + 1, widget);
+    });
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this.registry.dispose();
+    this.sectionWidgets.clear();
+    Signal.clearData(this);
+    super.dispose();
   }
 }

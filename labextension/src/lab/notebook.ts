@@ -6,9 +6,15 @@
 import { Cell } from '@jupyterlab/cells';
 import { NotebookPanel } from '@jupyterlab/notebook';
 
-import { INotebookHandle } from './state';
-import { headingAbove, stepsInSources } from './pipeline';
-import { identifiersIn, isStepSource, markSource, proposeStepName, unmarkSource } from './stepline';
+import { INotebookHandle } from '../core/state';
+import { headingAbove, stepsInSources } from '../core/pipeline';
+import {
+  identifiersIn,
+  isStepSource,
+  markSource,
+  proposeStepName,
+  unmarkSource
+} from '../core/stepline';
 
 const LOAD_EXT = '%load_ext jupyter_mlops';
 

@@ -5,7 +5,7 @@
 
 import * as React from 'react';
 
-import { IModelsJSON, IModelVersionJSON, IRunHistory } from './types';
+import { IModelsJSON, IModelVersionJSON, IRunHistory } from '../core/types';
 
 function formatMetric(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toPrecision(4);

@@ -8,7 +8,7 @@
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
-import { checkStepName } from './stepline';
+import { checkStepName } from '../core/stepline';
 
 class StepNameBody extends Widget implements Dialog.IBodyWidget<string> {
   private readonly input: HTMLInputElement;

@@ -5,14 +5,14 @@
 
 import * as React from 'react';
 
-import { IPanelState } from './state';
-import { dagInput } from './pipeline';
+import { IPanelState } from '../core/state';
+import { dagInput } from '../core/pipeline';
 import { DagView } from './dagView';
 import { HistoryView, ModelsView } from './modelsView';
 import { RunView } from './runView';
 import { StepsView } from './stepsView';
-import { IStepStatus, StepState } from './types';
-import { FRONTEND_VERSION } from './version';
+import { IStepStatus, StepState } from '../core/types';
+import { FRONTEND_VERSION } from '../core/version';
 
 export interface IPanelActions {
   selectStep: (step: string) => void;

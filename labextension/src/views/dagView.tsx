@@ -5,8 +5,8 @@
 
 import * as React from 'react';
 
-import { layoutDag, IDagInput } from './dag';
-import { StepState } from './types';
+import { layoutDag, IDagInput } from '../core/dag';
+import { StepState } from '../core/types';
 
 export interface IDagViewProps {
   steps: IDagInput[];
