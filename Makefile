@@ -57,6 +57,7 @@ lint: $(STAMP) ## ruff check, ruff format --check, mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mkdocs build --strict
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -124,7 +125,7 @@ screenshots: ## Re-take docs/panel-light.png and docs/panel-dark.png (the end-to
 # it. `make venv` (pip install -e) builds it too, through the hatch-jupyter-builder hook in
 # pyproject.toml; `make labextension` rebuilds it after source edits.
 LABEXT_DEPS = labextension/node_modules/.package-lock.json
-LABEXT_SOURCES = $(wildcard labextension/src/*.ts labextension/src/*.tsx labextension/style/* labextension/schema/*) \
+LABEXT_SOURCES = $(wildcard labextension/src/*.ts labextension/src/*.tsx labextension/src/*/*.ts labextension/src/*/*.tsx labextension/style/* labextension/schema/*) \
 	labextension/package.json labextension/tsconfig.json
 LABEXT_BUILD = jupyter_mlops/labextension/package.json
 LABEXT_INSTALLED = $(VENV)/share/jupyter/labextensions/jupyter-mlops
