@@ -53,10 +53,11 @@ demo: $(KERNELSPEC) ## Extract the example notebook, run it headless, record it 
 	@echo "  $(DEMO_PIPELINE)/.mlops/runs/   executed step notebooks (the run reports)"
 	@echo "  mlflow.db, mlartifacts/   the MLflow store: $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db"
 
-lint: $(STAMP) ## ruff check, ruff format --check, mypy
+lint: $(STAMP) ## ruff check, ruff format --check, mypy, the import layers, the docs site (strict)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mkdocs build --strict
 
 format: $(STAMP) ## Apply ruff's fixes and formatting

@@ -133,3 +133,25 @@ class DriftConfigError(PipelineError):
 class DataSchemaError(MlopsError):
     """A data schema or its reference statistics cannot be read, inferred or written, or
     there is no run whose artifacts a schema could be inferred from."""
+
+
+class RunNotFound(MlopsError):
+    """No run with this id (never started, or finished too long ago)."""
+
+
+class RunConflict(MlopsError):
+    """The run cannot do that now: already finished, or the pipeline is already running."""
+
+
+class ParameterError(MlopsError):
+    """A ``-p`` value is malformed or names no declared parameter."""
+
+
+class KernelPoolError(MlopsError):
+    """A kernel could not be started, or the pool is closed."""
+
+    exit_code = 1
+
+
+class EngineError(MlopsError):
+    """An unknown engine name."""

@@ -11,8 +11,8 @@ import yaml
 from quality_pipeline import BIN, cli, write_quality_notebook
 
 from jupyter_mlops.authoring.scan import scan_notebook
-from jupyter_mlops.cli.main import build_parser, run_command
 from jupyter_mlops.cli import quality as cli_quality
+from jupyter_mlops.cli.main import build_parser, run_command
 from jupyter_mlops.extract.writer import write_package
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -113,7 +113,8 @@ def test_layout_of_the_package(extracted: tuple[Pipeline, Path]) -> None:
     assert set(snapshot(out)) == expected
     common = (out / "demo_pipeline/common.py").read_text()
     assert "# --- cell 3 ---" in common
-    assert "offset = 0.5" in common and "n = 4" not in common
+    assert 'offset = runtime.parameter("offset", 0.5)' in common and "n = 4" not in common
+    assert "\noffset = " not in common  # no module global: the calling step's value
 
 
 def test_generated_code_runs(extracted: tuple[Pipeline, Path], monkeypatch) -> None:
@@ -131,7 +132,7 @@ def test_generated_code_runs(extracted: tuple[Pipeline, Path], monkeypatch) -> N
     assert metrics["mean"] == 21.0 and metrics["median"] == 21.0
     assert report(metrics=metrics, raw=raw) is None
     source = (out / "demo_pipeline/transform.py").read_text()
-    assert "common.offset = offset" in source
+    assert "with runtime.parameters(offset=offset):" in source and "common." not in source
     assert "global" not in (out / "demo_pipeline/load.py").read_text()
     assert 'note = """two\nlines"""' in (out / "demo_pipeline/load.py").read_text()
 
@@ -299,7 +300,7 @@ def test_example_notebook_extracts_ruff_clean(tmp_path: Path) -> None:
     out = tmp_path / "classification_pipeline"
     write_package(scan_notebook(notebook), out)
     evaluate = (out / "classification" / "evaluate.py").read_text()
-    assert "common.threshold = threshold" in evaluate
+    assert "with runtime.parameters(threshold=threshold):" in evaluate
     ruff = find_ruff_bin()
     for args in (["check"], ["format", "--check"]):
         result = subprocess.run(

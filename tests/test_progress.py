@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from jupyter_mlops.execute.progress import Progress
+from jupyter_mlops.cli.progress import Progress
 
 
 def test_plain_mode_prints_one_line_per_state_change() -> None:

@@ -11,7 +11,7 @@ import psutil
 import pytest
 from nbfactory import write_notebook
 
-from jupyter_mlops.execute.progress import ProgressEvents
+from jupyter_mlops.cli.progress import ProgressEvents
 from jupyter_mlops.server.run_manager import (
     ManagedRun,
     RunConflict,

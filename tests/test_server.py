@@ -26,7 +26,7 @@ from nbfactory import make_notebook, write_notebook
 from pytest_jupyter.jupyter_server import *  # noqa: F403
 
 from jupyter_mlops import __version__
-from jupyter_mlops import cli as cli_main
+from jupyter_mlops.cli import main as cli_main
 
 SETUP = "import time\nimport numpy as np\nfrom sklearn.linear_model import LogisticRegression"
 PARAMS = ("C = 1.0\nn = 40\npause = 0.0", ["parameters"])

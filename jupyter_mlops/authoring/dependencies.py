@@ -62,6 +62,7 @@ class _Resolver:
         self.changed_by_left_out: dict[str, int] = {}
         self.steps: dict[str, Step] = {}
         self.consumed: dict[str, set[str]] = {}
+        self.assigned: dict[str, list[str]] = {}  # step -> what its cell writes, in order
         self.first_definition = _first_definitions(parts)
         self.step_writers = _step_writers(parts)
 
@@ -229,6 +230,7 @@ class _Resolver:
     def _record_writes(self, part: StepCell, step: Step) -> None:
         analysis = part.analysis
         writes = list(part.options.outputs) if part.options.outputs is not None else analysis.writes
+        self.assigned[step.name] = list(writes)
         for option, variable in (("--model", step.model), ("--metrics", step.metrics)):
             if variable is not None and variable not in writes:
                 self._error(
@@ -281,8 +283,11 @@ class _Resolver:
         self.result.errors.append(cls(message, cell=cell, step=step, name=name))
 
     def _finish_outputs(self) -> None:
+        """Outputs in the order the cell first assigns them: the step function's return order."""
         for step in self.result.steps:
-            step.outputs = sorted(set(step.outputs) | self.consumed.get(step.name, set()))
+            wanted = set(step.outputs) | self.consumed.get(step.name, set())
+            assigned = self.assigned.get(step.name, [])
+            step.outputs = [n for n in assigned if n in wanted] + sorted(wanted - set(assigned))
             step.inputs = dict(sorted(step.inputs.items()))
 
 

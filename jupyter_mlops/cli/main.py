@@ -11,10 +11,10 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-from jupyter_mlops import __version__
+from jupyter_mlops import __version__, api
 from jupyter_mlops.errors import ExtractionErrors, MlopsError
+from jupyter_mlops.execute.status import RunStatus
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -147,21 +147,9 @@ def add_run_parser(commands: argparse._SubParsersAction) -> None:
     run.set_defaults(command=run_command)
 
 
-def load_target(target: str):  # type: ignore[no-untyped-def]
-    """The pipeline model of a notebook file or an extracted pipeline folder."""
-    path = Path(target)
-    if path.is_dir():
-        from jupyter_mlops.pipeline.pipeline_file import read_pipeline
-
-        return read_pipeline(path)
-    from jupyter_mlops.authoring.scan import scan_notebook
-
-    return scan_notebook(path)
-
-
 def show_command(args: argparse.Namespace) -> int:
     """``jupyter mlops show``."""
-    pipeline = load_target(args.target)
+    pipeline = api.load_pipeline(args.target)
     if args.json:
         print(json.dumps(pipeline.to_json(), indent=2))
         return 0
@@ -173,34 +161,27 @@ def show_command(args: argparse.Namespace) -> int:
 
 def extract_command(args: argparse.Namespace) -> int:
     """``jupyter mlops extract``."""
-    from jupyter_mlops.authoring.scan import scan_notebook
-    from jupyter_mlops.extract.writer import default_output_dir, write_package
-
-    notebook = Path(args.notebook)
-    pipeline = scan_notebook(notebook)
-    out_dir = Path(args.output) if args.output else default_output_dir(notebook)
-    changed = write_package(pipeline, out_dir)
-    for warning in pipeline.warnings:
+    done = api.extract(args.notebook, args.output)
+    for warning in done.pipeline.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"Extracted {len(pipeline.steps)} steps from {notebook} into {out_dir}/")
-    if changed:
-        for path in changed:
-            print(f"  {'wrote' if path.exists() else 'removed'} {path}")
-    else:
+    print(f"Extracted {len(done.pipeline.steps)} steps from {args.notebook} into {done.folder}/")
+    for path in done.changed:
+        print(f"  {'wrote' if path.exists() else 'removed'} {path}")
+    if not done.changed:
         print("  (no file changed)")
     return 0
 
 
 def run_command(args: argparse.Namespace) -> int:
     """``jupyter mlops run``."""
+    from jupyter_mlops.cli.progress import Progress, ProgressEvents
     from jupyter_mlops.cli.run_report import print_run_report
-    from jupyter_mlops.execute.runner import RunOptions, run_pipeline
     from jupyter_mlops.pipeline.params import parse_assignments
 
-    folder = resolve_run_target(Path(args.target))
-    check_gates(folder)
-    options = RunOptions(
-        params=parse_assignments(args.param),
+    params = parse_assignments(args.param)
+    folder, pipeline = api.plan_run(args.target, params)
+    options = api.RunOptions(
+        params=params,
         force=args.force,
         from_step=args.from_step,
         only=args.only,
@@ -209,30 +190,14 @@ def run_command(args: argparse.Namespace) -> int:
         tracking_uri=args.tracking_uri,
         track=not args.no_track,
     )
-    if args.progress_events:
-        from jupyter_mlops.execute.progress import ProgressEvents
-        from jupyter_mlops.pipeline.pipeline_file import read_pipeline
-
-        with ProgressEvents([s.name for s in read_pipeline(folder).steps]) as events:
-            options.progress = events
-            result = run_pipeline(folder, options)
-    else:
-        result = run_pipeline(folder, options, show_progress=True)
-    from jupyter_mlops.cli.quality import capture_fixtures_after_run
-
-    capture_fixtures_after_run(folder, result)
+    names = [step.name for step in pipeline.steps]
+    with ProgressEvents(names) if args.progress_events else Progress(names) as progress:
+        options.progress = progress
+        result = api.run(args.target, options)
     print_run_report(result, as_json=args.json)
     if args.fail_on_rejected and result.gates is not None and not result.gates.validated:
         return 1
-    return 0 if result.status == "succeeded" else 1
-
-
-def check_gates(folder: Path) -> None:
-    """Stop on a malformed ``gates:`` section before any step runs."""
-    from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
-    from jupyter_mlops.quality.gates.config import read_gates
-
-    read_gates(read_pipeline_file(folder))
+    return 0 if result.status == RunStatus.SUCCEEDED else 1
 
 
 def add_promote_parser(commands: argparse._SubParsersAction) -> None:
@@ -263,10 +228,7 @@ def add_promote_parser(commands: argparse._SubParsersAction) -> None:
 
 def promote_command(args: argparse.Namespace) -> int:
     """``jupyter mlops promote``."""
-    from jupyter_mlops.registry.promotion import promote, resolve_model
-
-    name, uri = resolve_model(args.target, args.tracking_uri)
-    done = promote(uri, name, version=args.version, alias=args.alias, force=args.force)
+    done = api.promote(args.target, args.version, args.alias, args.force, args.tracking_uri)
     print(done.describe())
     return 0
 
@@ -290,12 +252,7 @@ def add_schema_parser(commands: argparse._SubParsersAction) -> None:
 
 def schema_command(args: argparse.Namespace) -> int:
     """``jupyter mlops schema``."""
-    from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
-    from jupyter_mlops.quality.schemas import schemas_from_cache
-
-    pipeline_file = read_pipeline_file(args.pipeline)
-    steps = [step.name for step in pipeline_file.pipeline.steps]
-    done = schemas_from_cache(pipeline_file.folder, steps, refresh=args.refresh)
+    done = api.write_schemas(args.pipeline, refresh=args.refresh)
     for path in done.written:
         print(f"wrote {path}")
     for path in done.kept:
@@ -305,17 +262,3 @@ def schema_command(args: argparse.Namespace) -> int:
     if not done.written and not done.kept and not done.warnings:
         print("no DataFrame or Series outputs: no schema to write")
     return 0
-
-
-def resolve_run_target(target: Path) -> Path:
-    """A pipeline folder to run: the target itself, or the notebook's extracted package."""
-    if target.is_dir():
-        return target
-    if target.suffix != ".ipynb":
-        raise MlopsError("expected a pipeline folder or a .ipynb notebook", path=str(target))
-    from jupyter_mlops.authoring.scan import scan_notebook
-    from jupyter_mlops.extract.writer import default_output_dir, write_package
-
-    out_dir = default_output_dir(target)
-    write_package(scan_notebook(target), out_dir)
-    return out_dir

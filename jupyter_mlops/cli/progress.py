@@ -1,4 +1,5 @@
-"""Progress of a run on stderr: one live line per step on a terminal, plain lines otherwise."""
+"""Progress of a run on stderr: one live line per step on a terminal, plain lines otherwise,
+or JSON events (``--progress-events``, read by the server extension)."""
 
 from __future__ import annotations
 
@@ -6,24 +7,18 @@ import json
 import sys
 import threading
 import time
-from typing import Protocol, TextIO
+from typing import TextIO
 
-_SYMBOLS = {
-    "waiting": "·",
-    "running": "▶",
-    "ran": "✓",
-    "cached": "=",
-    "failed": "✗",
-    "not_run": "-",
+from jupyter_mlops.execute.status import StepStatus
+
+_SYMBOLS: dict[str, str] = {
+    StepStatus.WAITING: "·",
+    StepStatus.RUNNING: "▶",
+    StepStatus.RAN: "✓",
+    StepStatus.CACHED: "=",
+    StepStatus.FAILED: "✗",
+    StepStatus.NOT_RUN: "-",
 }
-
-
-class StepProgress(Protocol):
-    """What the runner reports step state changes to (:class:`Progress`, :class:`ProgressEvents`)."""
-
-    def running(self, step: str) -> None: ...
-
-    def finished(self, step: str, status: str, seconds: float = 0.0) -> None: ...
 
 
 class Progress:
@@ -38,7 +33,7 @@ class Progress:
         self.live = self.stream.isatty() if live is None else live
         self.steps = steps
         self.width = max((len(s) for s in steps), default=4)
-        self.state = dict.fromkeys(steps, "waiting")
+        self.state: dict[str, str] = dict.fromkeys(steps, StepStatus.WAITING)
         self.started: dict[str, float] = {}
         self.seconds: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -63,7 +58,7 @@ class Progress:
     def running(self, step: str) -> None:
         """The step started executing."""
         self.started[step] = time.monotonic()
-        self._set(step, "running")
+        self._set(step, StepStatus.RUNNING)
 
     def finished(self, step: str, status: str, seconds: float = 0.0) -> None:
         """The step ended as ran, cached, failed or not_run."""
@@ -73,22 +68,22 @@ class Progress:
     def line(self, step: str) -> str:
         """The text shown for one step."""
         state = self.state[step]
-        text = {
-            "waiting": "waiting",
-            "running": f"running {time.monotonic() - self.started.get(step, time.monotonic()):.1f} s",
-            "ran": f"done in {self.seconds.get(step, 0.0):.2f} s",
-            "cached": "cached",
-            "failed": f"failed after {self.seconds.get(step, 0.0):.2f} s",
-            "not_run": "not run (an upstream step failed)",
-        }[state]
-        return f"{_SYMBOLS[state]} {step.ljust(self.width)}  {text}"
+        texts: dict[str, str] = {
+            StepStatus.WAITING: "waiting",
+            StepStatus.RUNNING: f"running {time.monotonic() - self.started.get(step, time.monotonic()):.1f} s",
+            StepStatus.RAN: f"done in {self.seconds.get(step, 0.0):.2f} s",
+            StepStatus.CACHED: "cached",
+            StepStatus.FAILED: f"failed after {self.seconds.get(step, 0.0):.2f} s",
+            StepStatus.NOT_RUN: "not run (an upstream step failed)",
+        }
+        return f"{_SYMBOLS[state]} {step.ljust(self.width)}  {texts[state]}"
 
     def _set(self, step: str, state: str) -> None:
         with self._lock:
             self.state[step] = state
             if self.live:
                 self._draw_locked()
-            elif state != "waiting":
+            elif state != StepStatus.WAITING:
                 self.stream.write(self.line(step) + "\n")
                 self.stream.flush()
 
@@ -123,7 +118,7 @@ class ProgressEvents:
 
     def __enter__(self) -> ProgressEvents:
         for step in self.steps:
-            self._emit(step, "waiting", 0.0)
+            self._emit(step, StepStatus.WAITING, 0.0)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -131,7 +126,7 @@ class ProgressEvents:
 
     def running(self, step: str) -> None:
         """The step started executing."""
-        self._emit(step, "running", 0.0)
+        self._emit(step, StepStatus.RUNNING, 0.0)
 
     def finished(self, step: str, status: str, seconds: float = 0.0) -> None:
         """The step ended as ran, cached, failed or not_run."""

@@ -7,12 +7,9 @@ its arguments, calls the core module and prints the result.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-from pathlib import Path
-from typing import Any
 
-from jupyter_mlops.errors import MlopsError, PipelineError
+from jupyter_mlops import api
 
 
 def add_quality_parsers(commands: argparse._SubParsersAction) -> None:
@@ -97,9 +94,7 @@ def add_ci_parser(commands: argparse._SubParsersAction) -> None:
 
 def fixtures_command(args: argparse.Namespace) -> int:
     """``jupyter mlops fixtures``."""
-    from jupyter_mlops.quality.fixtures import capture_fixtures
-
-    captured = capture_fixtures(args.pipeline, max_rows=args.max_rows, max_bytes=args.max_bytes)
+    captured = api.capture_fixtures(args.pipeline, args.max_rows, args.max_bytes)
     count = len(captured.manifest["fixtures"])
     print(f"Captured {count} fixtures into {captured.folder}/ from the latest run:")
     print(captured.describe())
@@ -108,80 +103,28 @@ def fixtures_command(args: argparse.Namespace) -> int:
 
 def test_command(args: argparse.Namespace) -> int:
     """``jupyter mlops test``: pytest on the pipeline's tests, in a child process."""
-    from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
-    from jupyter_mlops.quality.fixtures import read_manifest
-
-    folder = read_pipeline_file(args.pipeline).folder
-    tests = folder / "tests"
-    if not tests.is_dir():
-        raise PipelineError("has no tests/ folder: re-extract the notebook", path=str(folder))
-    if read_manifest(folder) is None:
+    tests = api.generated_tests(args.pipeline)
+    if not tests.has_fixtures:
         print(
             "note: no fixtures captured yet, so the data-driven tests skip: run the pipeline "
-            f"first (jupyter mlops run {folder})",
+            f"first (jupyter mlops run {tests.folder})",
             file=sys.stderr,
         )
     extra = list(args.pytest_args)
-    if extra[:1] == ["--"]:
-        extra = extra[1:]
-    command = [sys.executable, "-m", "pytest", str(tests), f"--rootdir={folder}", *extra]
-    return subprocess.call(command)
+    return api.run_tests(tests.folder, extra[1:] if extra[:1] == ["--"] else extra)
 
 
 def check_command(args: argparse.Namespace) -> int:
     """``jupyter mlops check``: 0 in sync, 1 with a diff."""
-    from jupyter_mlops.extract.sync_check import check_sync
-    from jupyter_mlops.extract.writer import default_output_dir
-
-    notebook = Path(args.notebook)
-    folder = Path(args.pipeline) if args.pipeline else default_output_dir(notebook)
-    report = check_sync(notebook, folder)
+    report = api.check(args.notebook, args.pipeline)
     print(report.render())
     return 0 if report.in_sync else 1
 
 
 def ci_init_command(args: argparse.Namespace) -> int:
     """``jupyter mlops ci init``."""
-    from jupyter_mlops.quality.ci_workflow import (
-        default_install,
-        discover_pipelines,
-        targets_for,
-        workflow_yaml,
-        write_workflow,
-    )
-
-    root = Path.cwd()
-    targets = targets_for(args.notebooks, root) if args.notebooks else discover_pipelines(root)
-    text = workflow_yaml(targets, args.install or default_install(root))
-    output = Path(args.output)
-    write_workflow(output, text, args.force)
-    print(f"Wrote {output}: on every push, check, test, nbval and a gated run of")
-    for target in targets:
+    done = api.ci_init(args.notebooks, args.output, args.install, args.force)
+    print(f"Wrote {done.path}: on every push, check, test, nbval and a gated run of")
+    for target in done.targets:
         print(f"  {target.folder} (from {target.notebook})")
     return 0
-
-
-def capture_fixtures_after_run(folder: Path, result: Any) -> None:
-    """After a successful full run: capture fixtures when the folder has none (or stale ones).
-
-    A failure to capture is a warning: the run itself succeeded.
-    """
-    from jupyter_mlops.quality.fixtures import capture_if_missing
-
-    if result.status != "succeeded":
-        return
-    outputs = {name: step.outputs for name, step in result.steps.items()}
-    if any(step.status not in ("ran", "cached") for step in result.steps.values()):
-        return  # --only: not every step's outputs are known
-    try:
-        captured = capture_if_missing(folder, outputs)
-    except Exception as error:  # the run succeeded: a capture problem is only a warning
-        detail = str(error) if isinstance(error, MlopsError) else f"{type(error).__name__}: {error}"
-        print(f"warning: test fixtures not captured: {detail}", file=sys.stderr)
-        return
-    if captured is not None:
-        print(
-            f"Captured test fixtures into {captured.folder}/ (review and commit them; "
-            "`jupyter mlops fixtures` refreshes them)",
-            file=sys.stderr,
-        )

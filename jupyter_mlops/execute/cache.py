@@ -83,6 +83,7 @@ class CacheEntry:
     run_id: str | None = None
     parent_run_id: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    model_version: str | None = None  # the registered version of a --model step's model
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +93,7 @@ class CacheEntry:
             "run_id": self.run_id,
             "parent_run_id": self.parent_run_id,
             "metrics": self.metrics,
+            "model_version": self.model_version,
         }
 
     @classmethod
@@ -103,6 +105,7 @@ class CacheEntry:
             run_id=data.get("run_id"),
             parent_run_id=data.get("parent_run_id"),
             metrics=dict(data.get("metrics") or {}),
+            model_version=data.get("model_version"),
         )
 
 

@@ -1,38 +1,59 @@
-"""Print the end of a run: the JSON summary, or a readable outcome with the failing traceback."""
+"""The one text rendering of a run's outcome; the CLI prints it, the widgets show it.
+
+:func:`run_report` splits it into ``details`` (warnings, failures with their tracebacks and
+data reports: the CLI's stderr) and ``summary`` (schemas written, the summary line, the gate
+decision, notes: stdout, or stderr under ``--json``).
+"""
 
 from __future__ import annotations
 
-import json
-import sys
+from dataclasses import dataclass, field
 
 from jupyter_mlops.execute.run_result import RunResult, StepResult
+from jupyter_mlops.execute.status import StepStatus
 
 
-def print_run_report(result: RunResult, as_json: bool = False) -> None:
-    """JSON summary on stdout with ``as_json``; the human summary goes to stderr either way."""
+@dataclass
+class RunReport:
+    """A run's outcome as lines of text."""
+
+    summary: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+    traceback: str | None = None  # the first failed step's traceback and data reports
+
+    @property
+    def headline(self) -> str:
+        """The summary line (``succeeded: 3 ran, …``)."""
+        return next(line for line in self.summary if line.startswith(("succeeded", "failed")))
+
+    def other_lines(self) -> list[str]:
+        """Warnings and the summary without its headline (what the panel lists under it)."""
+        warnings = [line for line in self.details if line.startswith("warning: ")]
+        return warnings + [line for line in self.summary if line != self.headline]
+
+
+def run_report(result: RunResult) -> RunReport:
+    """Every line a person reads at the end of ``result``."""
+    report = RunReport()
     for step in result.steps.values():
-        for warning in step.warnings:
-            print(f"warning: step '{step.name}': {warning}", file=sys.stderr)
-        if step.status == "failed":
-            print(f"error: step '{step.name}' failed: {step.error}", file=sys.stderr)
-            if step.traceback:
-                print(step.traceback, file=sys.stderr)
-            for line in data_report_lines(step):
-                print(line, file=sys.stderr)
-    for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    stream = sys.stderr if as_json else sys.stdout
-    for path in result.schemas_written:
-        print(
-            f"wrote data schema {path} (and its drift statistics): review and commit", file=stream
-        )
-    print(summary_line(result), file=stream)
+        report.details += [f"warning: step '{step.name}': {w}" for w in step.warnings]
+        if step.status == StepStatus.FAILED:
+            report.details.append(f"error: step '{step.name}' failed: {step.error}")
+            trace = "\n".join([step.traceback or "", *data_report_lines(step)]).strip("\n")
+            if trace:
+                report.details.append(trace)
+                report.traceback = report.traceback or trace
+    report.details += [f"warning: {warning}" for warning in result.warnings]
+    report.summary += [
+        f"wrote data schema {path} (and its drift statistics): review and commit"
+        for path in result.schemas_written
+    ]
+    report.summary.append(summary_line(result))
     if result.gates is not None:
-        print(gates_line(result), file=stream)
-        for reason in result.gates.reasons:
-            print(f"  - {reason}", file=stream)
-    if as_json:
-        print(json.dumps(result.to_json(), indent=2))
+        report.summary.append(gates_line(result))
+        report.summary += [f"  - {reason}" for reason in result.gates.reasons]
+    report.summary += result.notes
+    return report
 
 
 def data_report_lines(step: StepResult) -> list[str]:
@@ -48,7 +69,7 @@ def summary_line(result: RunResult) -> str:
     """E.g. ``succeeded: 3 ran, 2 cached in 4.1 s; MLflow run 1a2b…; model version 3``."""
     counts: dict[str, int] = {}
     for step in result.steps.values():
-        counts[step.status] = counts.get(step.status, 0) + 1
+        counts[str(step.status)] = counts.get(str(step.status), 0) + 1
     parts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in counts.items())
     line = f"{result.status}: {parts}"
     if result.error:
@@ -64,11 +85,14 @@ def gates_line(result: RunResult) -> str:
     """E.g. ``gates: model version 2 rejected against champion version 1 (2 reasons)``."""
     gates = result.gates
     assert gates is not None
-    line = f"gates: model version {gates.version} {gates.outcome}"
+    subject = f"model version {gates.version}" if gates.version else "the new model"
+    line = f"gates: {subject} {gates.outcome}"
     if gates.champion:
         line += f" against champion version {gates.champion['version']}"
-    else:
+    elif gates.version:
         line += " (no champion yet: thresholds only)"
+    else:
+        line += " (thresholds only: comparing with the champion needs the registry)"
     if gates.aliases:
         line += f"; alias {', '.join(gates.aliases)} set"
     elif gates.reasons:

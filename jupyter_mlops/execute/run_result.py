@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.artifacts.store import ArtifactRef
+from jupyter_mlops.execute.status import RunStatus, StepStatus
 
 if TYPE_CHECKING:
     from jupyter_mlops.quality.drift import DriftReport
     from jupyter_mlops.quality.gates.decision import GateOutcome
     from jupyter_mlops.quality.validation import ValidationReport
 
-STEP_STATUSES = ("ran", "cached", "failed", "not_run")
 DATA_METRIC_PREFIX = "drift."  # drift metrics of a step's outputs, kept apart from --metrics
 
 
@@ -27,7 +27,7 @@ class StepResult:
     """
 
     name: str
-    status: str = "not_run"
+    status: StepStatus = StepStatus.NOT_RUN
     seconds: float = 0.0
     cache_key: str = ""
     params: dict[str, Any] = field(default_factory=dict)
@@ -39,6 +39,7 @@ class StepResult:
     traceback: str | None = None
     run_id: str | None = None
     parent_run_id: str | None = None
+    model_version: str | None = None  # the registered version of a --model step's model
     # output name -> report, for outputs that failed their schema / drifted above threshold
     validation: dict[str, ValidationReport] = field(default_factory=dict)
     drift: dict[str, DriftReport] = field(default_factory=dict)
@@ -66,7 +67,7 @@ class RunResult:
     pipeline_dir: Path
     params: dict[str, Any]
     steps: dict[str, StepResult]
-    status: str = "succeeded"
+    status: RunStatus = RunStatus.SUCCEEDED
     run_id: str | None = None
     model_version: str | None = None
     error: str | None = None
@@ -75,6 +76,8 @@ class RunResult:
     metrics_vars: dict[str, str] = field(default_factory=dict)  # step -> its --metrics variable
     schemas_written: list[Path] = field(default_factory=list)  # data schemas this run inferred
     warnings: list[str] = field(default_factory=list)  # e.g. an artifact with no schema
+    notes: list[str] = field(default_factory=list)  # e.g. test fixtures captured
+    failed_links: dict[str, str] = field(default_factory=dict)  # after-run link -> its error
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -92,15 +95,16 @@ class RunResult:
     def to_json(self) -> dict[str, Any]:
         """The summary ``jupyter mlops run --json`` prints (a contract: keep its shape)."""
         return {
-            "status": self.status,
+            "status": str(self.status),
             "run_id": self.run_id,
             "steps": {
-                name: {"status": step.status, "seconds": round(step.seconds, 3)}
+                name: {"status": str(step.status), "seconds": round(step.seconds, 3)}
                 for name, step in self.steps.items()
             },
             "metrics": self.metrics,
             "model_version": self.model_version,
             "error": self.error,
+            "failed_links": dict(self.failed_links),
             "gates": self.gates.to_json() if self.gates is not None else None,
             "validation": {
                 f"{step.name}.{name}": report.to_json()

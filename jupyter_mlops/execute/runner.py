@@ -1,4 +1,4 @@
-"""Run an extracted pipeline: cache keys, engine jobs, DAG execution, then MLflow records.
+"""Run an extracted pipeline: cache keys, engine jobs, DAG execution, then the after-run chain.
 
 Nothing heavy is imported until a step actually has to run, so a no-change re-run (all
 steps cached) only reads pipeline.yaml, hashes code and checks the store.
@@ -16,6 +16,7 @@ from typing import Any
 
 from jupyter_mlops.artifacts.store import ArtifactStore
 from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.execute.after_run import AfterRun, run_after_chain
 from jupyter_mlops.execute.cache import (
     CacheEntry,
     StepCache,
@@ -25,8 +26,9 @@ from jupyter_mlops.execute.cache import (
 )
 from jupyter_mlops.execute.engines.base import Engine, StepJob, get_engine
 from jupyter_mlops.execute.executors.threads import run_dag
-from jupyter_mlops.execute.progress import Progress, StepProgress
+from jupyter_mlops.execute.progress import StepProgress
 from jupyter_mlops.execute.run_result import RunResult, StepResult
+from jupyter_mlops.execute.status import RunStatus, StepStatus
 from jupyter_mlops.pipeline.model import Step
 from jupyter_mlops.pipeline.params import resolve_params
 from jupyter_mlops.pipeline.pipeline_file import PipelineFile, read_pipeline_file
@@ -49,21 +51,15 @@ class RunOptions:
     progress: StepProgress | None = None
 
 
-def run_pipeline(
-    folder: str | Path, options: RunOptions | None = None, show_progress: bool = False
-) -> RunResult:
-    """Run the pipeline in ``folder``; the result says what ran, was cached or failed.
+def run_pipeline(folder: str | Path, options: RunOptions | None = None) -> RunResult:
+    """Run the pipeline in ``folder``, then its after-run chain (``after_run``); the result
+    says what ran, was cached or failed, and whether every after-run link succeeded."""
+    from jupyter_mlops.extract.sync_check import check_extracted_by_this_version
 
-    ``show_progress`` draws one line per step on stderr (unless ``options.progress`` is set).
-    """
     options = options or RunOptions()
     pipeline_file = read_pipeline_file(folder)
-    if not show_progress or options.progress is not None:
-        return _Run(pipeline_file, options).execute()
-    names = [s.name for s in pipeline_file.pipeline.steps]
-    with Progress(names) as progress:
-        options.progress = progress
-        return _Run(pipeline_file, options).execute()
+    check_extracted_by_this_version(folder, pipeline_file.pipeline.notebook)
+    return _Run(pipeline_file, options).execute()
 
 
 def step_selection(pipeline_file: PipelineFile, options: RunOptions) -> tuple[set[str], set[str]]:
@@ -139,16 +135,15 @@ class _Run:
         finally:
             if self._engine is not None:
                 self._engine.close()
-        result = self._result()
-        if result.status == "succeeded":
-            self._write_missing_schemas(result)
-        if self.options.track and any(r.status in ("ran", "failed") for r in result.steps.values()):
-            from jupyter_mlops.tracking.recording import record_run
-
-            record_run(self.file, result, self.store, self.cache, self.options.tracking_uri)
-        elif result.status == "succeeded":
-            result.run_id = self._producing_run()
-        return result
+        context = AfterRun(
+            self.file,
+            self._result(),
+            self.store,
+            self.cache,
+            track=self.options.track,
+            tracking_uri=self.options.tracking_uri,
+        )
+        return run_after_chain(context)
 
     def _run_step(self, name: str) -> bool:
         step = self.pipeline.step(name)
@@ -174,15 +169,16 @@ class _Run:
         return self._execute(step, result)
 
     def _take_cached(self, result: StepResult, entry: CacheEntry) -> None:
-        result.status = "cached"
+        result.status = StepStatus.CACHED
         result.outputs = dict(entry.outputs)
         result.metrics = dict(entry.metrics)
         result.run_id = entry.run_id
         result.parent_run_id = entry.parent_run_id
-        self._progress("finished", result.name, "cached", 0.0)
+        result.model_version = entry.model_version
+        self._progress("finished", result.name, StepStatus.CACHED, 0.0)
 
     def _execute(self, step: Step, result: StepResult) -> bool:
-        self._progress("running", step.name)
+        self._progress(StepStatus.RUNNING, step.name)
         work_dir = self.work_root / step.name
         work_dir.mkdir(parents=True, exist_ok=True)
         job = StepJob(
@@ -217,8 +213,8 @@ class _Run:
             return self._fail(result, data_error)
         entry = CacheEntry(result.cache_key, result.outputs, result.seconds, metrics=result.metrics)
         self.cache.record(step.name, entry)
-        result.status = "ran"
-        self._progress("finished", step.name, "ran", result.seconds)
+        result.status = StepStatus.RAN
+        self._progress("finished", step.name, StepStatus.RAN, result.seconds)
         return True
 
     def _check_data(self, step: Step, result: StepResult) -> str | None:
@@ -234,30 +230,14 @@ class _Run:
         result.warnings += checks.warnings
         return checks.error
 
-    def _write_missing_schemas(self, result: RunResult) -> None:
-        """Infer a schema for every DataFrame/Series output that has none yet."""
-        from jupyter_mlops.quality.schemas import is_tabular, schema_file, write_schemas
-
-        outputs = [
-            (step.name, ref)
-            for step in result.steps.values()
-            if step.status in ("ran", "cached")
-            for ref in step.outputs.values()
-            if is_tabular(ref) and not schema_file(self.file.folder, step.name, ref.name).exists()
-        ]
-        if outputs:
-            written = write_schemas(self.file.folder, self.store, outputs)
-            result.schemas_written += written.written
-            result.warnings += written.warnings
-
     def _fail(self, result: StepResult, message: str) -> bool:
-        result.status = "failed"
+        result.status = StepStatus.FAILED
         result.error = message
-        self._progress("finished", result.name, "failed", result.seconds)
+        self._progress("finished", result.name, StepStatus.FAILED, result.seconds)
         return False
 
     def _skipped(self, name: str) -> None:
-        self._progress("finished", name, "not_run", 0.0)
+        self._progress("finished", name, StepStatus.NOT_RUN, 0.0)
 
     def _get_engine(self) -> Engine:
         with self._engine_lock:
@@ -274,7 +254,7 @@ class _Run:
 
     def _steps_left(self) -> int:
         """Steps that may still have to run (not yet cached, ran or failed)."""
-        return sum(1 for name in self.considered if self.results[name].status == "not_run")
+        return sum(1 for name in self.considered if self.results[name].status == StepStatus.NOT_RUN)
 
     def _progress(self, event: str, *args: Any) -> None:
         if self.options.progress is not None:
@@ -290,7 +270,7 @@ class _Run:
             ) from None
 
     def _result(self) -> RunResult:
-        failed = [r for r in self.results.values() if r.status == "failed"]
+        failed = [r for r in self.results.values() if r.status == StepStatus.FAILED]
         error = None
         if failed:
             first = failed[0]
@@ -301,14 +281,10 @@ class _Run:
             pipeline_dir=self.file.folder,
             params=self.params,
             steps=self.results,
-            status="failed" if failed else "succeeded",
+            status=RunStatus.FAILED if failed else RunStatus.SUCCEEDED,
             error=error,
             metrics_vars={s.name: s.metrics for s in self.pipeline.steps if s.metrics},
         )
-
-    def _producing_run(self) -> str | None:
-        parents = [r.parent_run_id for r in self.results.values() if r.parent_run_id]
-        return parents[-1] if parents else None
 
 
 def metrics_values(value: Any, step: Step) -> dict[str, float]:

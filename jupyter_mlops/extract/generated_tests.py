@@ -37,7 +37,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from jupyter_mlops.runtime import testing as pipeline_testing
+from jupyter_mlops import runtime
+
 PIPELINE_YAML = Path(__file__).resolve().parent.parent / "pipeline.yaml"
 
 
@@ -70,19 +71,19 @@ def test_{step.name}_signature_matches_pipeline_yaml():
 # Step {step.name} called once on its fixtures; skips when none were captured yet.
 @pytest.fixture(scope="module")
 def on_fixtures():
-    return pipeline_testing.run_step_on_fixtures(PIPELINE_YAML.parent, {step.name!r})
+    return runtime.run_step_on_fixtures(PIPELINE_YAML.parent, {step.name!r})
 
 
 def test_{step.name}_outputs_have_recorded_types(on_fixtures):
-    pipeline_testing.check_output_types(on_fixtures)
+    runtime.check_output_types(on_fixtures)
 
 
 def test_{step.name}_numeric_outputs_are_finite(on_fixtures):
-    pipeline_testing.check_finite(on_fixtures)
+    runtime.check_finite(on_fixtures)
 
 
 def test_{step.name}_outputs_satisfy_schemas(on_fixtures):
-    pipeline_testing.check_schemas(on_fixtures)
+    runtime.check_schemas(on_fixtures)
 """
         + (_model_test(step) if step.model else "")
     )
@@ -92,7 +93,7 @@ def _model_test(step: Step) -> str:
     return f"""
 
 def test_{step.name}_model_beats_dummy_baseline(on_fixtures):
-    pipeline_testing.check_beats_dummy(on_fixtures)
+    runtime.check_beats_dummy(on_fixtures)
 """
 
 
@@ -115,13 +116,14 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlops.runtime import fixture_run
+from jupyter_mlops import runtime
+
 PIPELINE_DIR = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("engine", ["inprocess", "papermill"])
 def test_pipeline_runs_on_fixtures(engine, tmp_path):
-    fixture_run.run_pipeline_on_fixtures(PIPELINE_DIR, tmp_path, engine)
+    runtime.run_pipeline_on_fixtures(PIPELINE_DIR, tmp_path, engine)
 """
     )
 

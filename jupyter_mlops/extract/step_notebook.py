@@ -33,7 +33,7 @@ def step_notebook(pipeline: Pipeline, step: Step, package: str) -> str:
         (
             "imports",
             [
-                f"from jupyter_mlops.runtime.stepio import {io_names}",
+                f"from jupyter_mlops.runtime import {io_names}",
                 f"from {package}.{step.name} import {step.name}{alias}",
             ],
         ),

@@ -9,7 +9,10 @@ generated header (the user's own modules and tests).
 
 from __future__ import annotations
 
+import ast
 import difflib
+import importlib.util
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +90,7 @@ def check_sync(notebook: str | Path, folder: str | Path) -> SyncReport:
             f"(extract it first: jupyter mlops extract {notebook} -o {folder})",
             path=str(folder),
         )
+    check_extracted_by_this_version(folder, notebook)
     pipeline = scan_notebook(notebook)
     source = notebook_source(pipeline.notebook, folder)
     expected = format_files(codegen.generate_files(pipeline, source))
@@ -109,6 +113,96 @@ def check_sync(notebook: str | Path, folder: str | Path) -> SyncReport:
         if rel not in expected:
             report.differences.append(FileDifference(rel, "stale"))
     return report
+
+
+def check_extracted_by_this_version(folder: str | Path, notebook: str | Path) -> None:
+    """Refuse, in one line, a folder whose generated code imports a jupyter_mlops module or
+    name this version does not have (generated code imports only ``jupyter_mlops.runtime``):
+    it was extracted by an older version and cannot run."""
+    found = outdated_import(Path(folder))
+    if found is not None:
+        relative, module = found
+        raise PipelineError(
+            f"{folder} was extracted by an older jupyter_mlops ({relative} imports {module}, "
+            f"which this version does not have): re-extract it with "
+            f"jupyter mlops extract {notebook} -o {folder}"
+        )
+
+
+def outdated_import(folder: Path) -> tuple[str, str] | None:
+    """The first generated file (relative path) importing a jupyter_mlops module or name this
+    version does not have, with that module; None when there is none."""
+    for relative in _generated_files(folder):
+        code = _generated_code(folder / relative)
+        if "jupyter_mlops" not in code:
+            continue
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        for module, name in _jupyter_mlops_imports(tree):
+            missing = _missing(module, name)
+            if missing is not None:
+                return relative, missing
+    return None
+
+
+def _generated_code(path: Path) -> str:
+    """A generated module's text, or the code cells of a generated notebook."""
+    text = _read(path)
+    if path.suffix != ".ipynb":
+        return text
+    try:
+        cells = json.loads(text).get("cells", [])
+        return "\n".join(
+            "".join(cell.get("source", ""))
+            for cell in cells
+            if isinstance(cell, dict) and cell.get("cell_type") == "code"
+        )
+    except (ValueError, AttributeError, TypeError):
+        return ""
+
+
+def _jupyter_mlops_imports(tree: ast.Module) -> list[tuple[str, str | None]]:
+    """(module, imported name or None) of every jupyter_mlops import in ``tree``."""
+    found: list[tuple[str, str | None]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(a.name, None) for a in node.names if _is_ours(a.name)]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and _is_ours(node.module):
+            found += [(str(node.module), a.name) for a in node.names if a.name != "*"]
+    return found
+
+
+def _is_ours(module: str | None) -> bool:
+    return module is not None and module.split(".")[0] == "jupyter_mlops"
+
+
+def _missing(module: str, name: str | None) -> str | None:
+    """What of ``from module import name`` (``import module``) this version does not have.
+
+    The public names of ``jupyter_mlops.runtime`` are known without importing anything."""
+    from jupyter_mlops import runtime
+
+    if module == "jupyter_mlops.runtime" and name in runtime.__all__:
+        return None
+    if name is not None and _module_exists(f"{module}.{name}"):
+        return None
+    if not _module_exists(module):
+        return module
+    if name is None:
+        return None
+    try:
+        return None if hasattr(importlib.import_module(module), name) else f"{module}.{name}"
+    except Exception:  # a module of this version that fails to import: not the package's fault
+        return None
+
+
+def _module_exists(dotted: str) -> bool:
+    try:
+        return importlib.util.find_spec(dotted) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def unified_diff(rel: str, actual: str, expected: str) -> str:

@@ -15,16 +15,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from jupyter_mlops.artifacts.store import write_text_atomic
 from jupyter_mlops.errors import PipelineError
 from jupyter_mlops.extract import codegen, step_notebook
 from jupyter_mlops.pipeline.model import Pipeline
 from jupyter_mlops.pipeline.pipeline_file import PIPELINE_FILE, pipeline_yaml, read_settings
-
-
-def default_output_dir(notebook: str | Path) -> Path:
-    """Where a notebook is extracted by default: ``pipelines/<stem>/`` next to it."""
-    notebook = Path(notebook)
-    return notebook.parent / "pipelines" / notebook.stem
 
 
 def write_package(pipeline: Pipeline, out_dir: str | Path) -> list[Path]:
@@ -124,15 +119,8 @@ def write_if_changed(path: Path, text: str) -> bool:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = path.stat().st_mode & 0o777 if path.is_file() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text)
+    os.chmod(path, mode)
     return True
 
 

@@ -21,7 +21,8 @@ class Step:
     """One pipeline step: a ``%%mlstep`` cell and what analysis found it reads and writes.
 
     ``inputs`` maps each variable to the step that produces it; ``outputs`` are the
-    variables later steps (or the run) need from this one, sorted. ``params`` are the
+    variables later steps (or the run) need from this one, in the order the cell first
+    assigns them (the order the step function returns them). ``params`` are the
     pipeline parameters it reads, directly or through setup functions it calls
     (``setup_params`` are those read through setup functions);
     ``setup`` the setup definitions it uses (transitively); ``imports`` the import
@@ -47,7 +48,7 @@ class Step:
             "name": self.name,
             "cell": self.cell,
             "inputs": dict(sorted(self.inputs.items())),
-            "outputs": list(self.outputs),
+            "outputs": sorted(self.outputs),  # sorted: the contract predates the return order
             "params": list(self.params),
         }
 

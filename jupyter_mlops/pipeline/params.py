@@ -6,11 +6,7 @@ import ast
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from jupyter_mlops.errors import MlopsError
-
-
-class ParameterError(MlopsError):
-    """A ``-p`` value is malformed or names no declared parameter."""
+from jupyter_mlops.errors import ParameterError
 
 
 def parse_value(text: str) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 
 from jupyter_mlops import __version__
 from jupyter_mlops.errors import PipelineError
-from jupyter_mlops.extract.codegen import package_name
+from jupyter_mlops.pipeline.layout import package_name
 from jupyter_mlops.pipeline.model import Pipeline, Step
 
 PIPELINE_FILE = "pipeline.yaml"

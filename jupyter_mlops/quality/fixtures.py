@@ -24,12 +24,13 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.artifacts.serializers import registry as serializers
 from jupyter_mlops.artifacts.store import ArtifactRef, ArtifactStore
 from jupyter_mlops.errors import FixtureError, MlopsError
 from jupyter_mlops.execute.cache import CacheEntry
+from jupyter_mlops.execute.status import StepStatus
 from jupyter_mlops.pipeline.pipeline_file import PipelineFile, read_pipeline_file
 from jupyter_mlops.quality.fixture_sampling import (
     Selection,
@@ -38,6 +39,9 @@ from jupyter_mlops.quality.fixture_sampling import (
     row_selections,
     value_module,
 )
+
+if TYPE_CHECKING:
+    from jupyter_mlops.execute.after_run import AfterRun
 
 FIXTURES_DIR = "tests/fixtures"
 MANIFEST = "manifest.json"
@@ -336,3 +340,24 @@ def _swap_in(staging: Path, target: Path) -> None:
     os.chmod(target, 0o755)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def capture_fixtures_link(context: AfterRun) -> None:
+    """After-run link ``fixtures``: after a successful full run, capture test fixtures when
+    the folder has none (or stale ones). A capture problem is a warning: fixtures are a
+    convenience for the generated tests, and ``jupyter mlops fixtures`` retries on demand."""
+    result = context.result
+    if not context.succeeded or not all(StepStatus(s.status).done for s in result.steps.values()):
+        return  # --only: not every step's outputs are known
+    outputs = {name: step.outputs for name, step in result.steps.items()}
+    try:
+        captured = capture_if_missing(context.pipeline_file.folder, outputs)
+    except Exception as error:
+        detail = str(error) if isinstance(error, MlopsError) else f"{type(error).__name__}: {error}"
+        result.warnings.append(f"test fixtures not captured: {detail}")
+        return
+    if captured is not None:
+        result.notes.append(
+            f"Captured test fixtures into {captured.folder}/ (review and commit them; "
+            "`jupyter mlops fixtures` refreshes them)"
+        )

@@ -29,7 +29,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.artifacts.store import (
     ArtifactRef,
@@ -39,6 +39,10 @@ from jupyter_mlops.artifacts.store import (
 )
 from jupyter_mlops.errors import ArtifactError, DataSchemaError
 from jupyter_mlops.execute.cache import CacheEntry
+from jupyter_mlops.execute.status import StepStatus
+
+if TYPE_CHECKING:
+    from jupyter_mlops.execute.after_run import AfterRun
 
 SCHEMAS_DIR = "schemas"
 RANGE_TOLERANCE = 0.5
@@ -291,3 +295,22 @@ def schemas_from_cache(folder: Path, steps: list[str], refresh: bool = False) ->
             name="schemas",
         )
     return write_schemas(folder, store, outputs, refresh)
+
+
+def write_missing_schemas_link(context: AfterRun) -> None:
+    """After-run link ``schemas``: after a successful run, infer a schema for every
+    DataFrame/Series output that has none yet."""
+    if not context.succeeded:
+        return
+    folder, result = context.pipeline_file.folder, context.result
+    outputs = [
+        (step.name, ref)
+        for step in result.steps.values()
+        if StepStatus(step.status).done
+        for ref in step.outputs.values()
+        if is_tabular(ref) and not schema_file(folder, step.name, ref.name).exists()
+    ]
+    if outputs:
+        written = write_schemas(folder, context.store, outputs)
+        result.schemas_written += written.written
+        result.warnings += written.warnings

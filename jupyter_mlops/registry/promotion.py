@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.errors import PromotionError, PromotionRefused
-from jupyter_mlops.quality.gates.config import GATE_TAG, REASONS_TAG
 from jupyter_mlops.registry.models import CHALLENGER, CHAMPION
 from jupyter_mlops.tracking.store import make_client, mlflow_errors, resolve_tracking_uri
+from jupyter_mlops.tracking.tags import GATE as GATE_TAG
+from jupyter_mlops.tracking.tags import GATE_REASONS as REASONS_TAG
 
 _ALIAS = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 FORCED_TAG = "mlops.forced_promotion.{alias}"
@@ -117,7 +118,7 @@ def resolve_model(target: str, tracking_uri: str | None) -> tuple[str, str]:
     """``(registered model name, tracking URI)`` of ``target``: a pipeline folder (its
     pipeline name; the default URI of its project, as ``run`` uses), a notebook whose
     pipeline was extracted next to it, or else a registered model name."""
-    from jupyter_mlops.extract.writer import default_output_dir
+    from jupyter_mlops.pipeline.layout import default_output_dir
     from jupyter_mlops.tracking.gitinfo import git_toplevel, project_root
 
     path = Path(target)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jupyter_mlops.tracking.store import DURATION_METRIC, make_client, mlflow_errors, sqlite_path
+from jupyter_mlops.tracking.tags import GATE, GATE_REASONS
 
 MAX_VERSIONS = 10
 
@@ -88,8 +89,8 @@ def _info(client: Any, version: Any, aliases: list[str]) -> ModelVersionInfo:
         run_id=run_id,
         pipeline_run_id=parent_id,
         metrics=metrics,
-        gate=tags.get("mlops.gate"),
-        gate_reasons=tags.get("mlops.gate.reasons"),
+        gate=tags.get(GATE),
+        gate_reasons=tags.get(GATE_REASONS),
     )
 
 

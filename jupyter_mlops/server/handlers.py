@@ -2,8 +2,8 @@
 
 Thin adapters: parse and check the request (paths confined to the server root), call core
 in a worker thread, reply JSON. Errors are ``{"message": …}`` with 4xx for the user's
-mistakes, never a traceback. The endpoints and their JSON are documented in README
-("REST API").
+mistakes, never a traceback. The endpoints and their JSON are documented in
+docs/rest-api.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Background pipeline runs for a long-lived process (the Jupyter server): start, watch, cancel.
 
 Each run is ``jupyter-mlops run TARGET --json --progress-events`` in a subprocess with its own
-process group. Its stderr is read line by line: step events (``progress.ProgressEvents``)
+process group. Its stderr is read line by line: step events (``cli.progress.ProgressEvents``)
 update the per-step state, other lines go to a bounded log tail; stdout is the ``run --json``
 summary. Cancelling sends SIGTERM to the process group and to every descendant (kernels start
 in sessions of their own), then SIGKILL to whatever is left after a grace period. Finished runs
@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.errors import RunConflict, RunNotFound
+from jupyter_mlops.execute.status import StepStatus
 from jupyter_mlops.server.process_tree import stop_process_tree
 
 LOG_LINES = 200
@@ -33,26 +34,18 @@ KEEP_FINISHED = 50
 CANCEL_GRACE = 5.0
 
 
-class RunNotFound(MlopsError):
-    """No run with this id (never started, or finished too long ago)."""
-
-
-class RunConflict(MlopsError):
-    """The run cannot do that now: already finished, or the pipeline is already running."""
-
-
 @dataclass
 class StepState:
     """One step's state as the run reported it; ``started`` is monotonic time when running."""
 
     name: str
-    state: str = "waiting"
+    state: str = StepStatus.WAITING
     seconds: float = 0.0
     started: float | None = None
 
     def to_json(self, now: float) -> dict[str, Any]:
         seconds = self.seconds
-        if self.state == "running" and self.started is not None:
+        if self.state == StepStatus.RUNNING and self.started is not None:
             seconds = now - self.started
         return {"name": self.name, "state": self.state, "seconds": round(seconds, 3)}
 
@@ -103,7 +96,7 @@ class ManagedRun:
 
     def _steps_done(self) -> bool:
         """Every step has ended: the run is recording in MLflow. Hold the lock."""
-        ended = ("ran", "cached", "failed", "not_run")
+        ended = (StepStatus.RAN, StepStatus.CACHED, StepStatus.FAILED, StepStatus.NOT_RUN)
         return bool(self.steps) and all(s.state in ended for s in self.steps.values())
 
     def on_stderr_line(self, line: str) -> None:
@@ -116,9 +109,13 @@ class ManagedRun:
             step = self.steps.setdefault(event["step"], StepState(event["step"]))
             step.state = event["state"]
             step.seconds = float(event.get("seconds") or 0.0)
-            step.started = time.monotonic() if step.state == "running" else None
-            if step.state != "waiting":
-                suffix = f" ({step.seconds:.2f} s)" if step.state in ("ran", "failed") else ""
+            step.started = time.monotonic() if step.state == StepStatus.RUNNING else None
+            if step.state != StepStatus.WAITING:
+                suffix = (
+                    f" ({step.seconds:.2f} s)"
+                    if step.state in (StepStatus.RAN, StepStatus.FAILED)
+                    else ""
+                )
                 self.log.append(f"[{step.name}] {step.state}{suffix}")
 
     def on_exit(self, exit_code: int, stdout: str) -> None:
@@ -132,8 +129,8 @@ class ManagedRun:
                 self.status = "cancelled"
                 self.error = "cancelled"
                 for step in self.steps.values():
-                    if step.state in ("waiting", "running"):
-                        step.state, step.started = "not_run", None
+                    if step.state in (StepStatus.WAITING, StepStatus.RUNNING):
+                        step.state, step.started = StepStatus.NOT_RUN, None
             elif summary is not None:
                 self.status = "succeeded" if summary.get("status") == "succeeded" else "failed"
                 self.error = summary.get("error")

@@ -9,22 +9,16 @@ inside functions.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.registry.versions import store_configured
-from jupyter_mlops.tracking.gitinfo import project_root
-from jupyter_mlops.tracking.store import make_client, mlflow_errors, resolve_tracking_uri
+from jupyter_mlops.tracking import tags
+from jupyter_mlops.tracking.store import make_client, mlflow_errors
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-GATE_TAG_PREFIX = "mlops.gate"
-
-
-def tracking_uri_for(path: Path) -> str:
-    """The tracking URI runs of ``path`` (notebook, pipeline folder or project folder) use."""
-    return resolve_tracking_uri(None, project_root(path))
+GATE_TAG_PREFIX = tags.GATE
 
 
 def recent_runs(tracking_uri: str, pipeline: str, limit: int = 20) -> dict[str, Any]:
@@ -73,11 +67,11 @@ def run_json(run: Any) -> dict[str, Any]:
         "start": _iso_ms(info.start_time),
         "end": _iso_ms(info.end_time),
         "status": info.status,
-        "mlops_status": data.tags.get("mlops.status"),
-        "model_version": data.tags.get("mlops.model_version"),
-        "source": data.tags.get("mlops.source", "pipeline"),
-        "git_commit": data.tags.get("mlops.git_commit"),
-        "gate": data.tags.get("mlops.gate"),
+        "mlops_status": data.tags.get(tags.STATUS),
+        "model_version": data.tags.get(tags.MODEL_VERSION),
+        "source": data.tags.get(tags.SOURCE, "pipeline"),
+        "git_commit": data.tags.get(tags.GIT_COMMIT),
+        "gate": data.tags.get(tags.GATE),
         "metrics": dict(sorted(data.metrics.items())),
         "params": dict(sorted(data.params.items())),
     }

@@ -1,31 +1,39 @@
-"""After a run: record it in MLflow, register a newly trained model, remember the run ids.
+"""The after-run links that write to MLflow: ``record`` (the run) and ``register`` (models).
 
-Called by the runner only when at least one step ran or failed (an all-cached run creates
-no MLflow run). Cached steps are recorded too, tagged with the run that produced them.
+An all-cached run whose steps were all recorded before creates no MLflow run. Cached steps
+are recorded too, tagged with the run that produced them.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from jupyter_mlops.artifacts.store import ArtifactStore
-from jupyter_mlops.execute.cache import StepCache
-from jupyter_mlops.execute.run_result import RunResult, StepResult
+from jupyter_mlops.execute.run_result import StepResult
+from jupyter_mlops.execute.status import StepStatus
 from jupyter_mlops.pipeline.pipeline_file import PipelineFile
-from jupyter_mlops.quality.gates.champion import gate_version
-from jupyter_mlops.quality.gates.config import read_gates
 from jupyter_mlops.tracking.gitinfo import git_commit, project_root
 from jupyter_mlops.tracking.store import RunRecorder, make_client, resolve_tracking_uri
 
+if TYPE_CHECKING:
+    from jupyter_mlops.execute.after_run import AfterRun
 
-def record_run(
-    pipeline_file: PipelineFile,
-    result: RunResult,
-    store: ArtifactStore,
-    cache: StepCache,
-    tracking_uri: str | None,
-) -> None:
-    """Write the parent run, one nested run per step and the model version; fill in run ids."""
-    uri = open_tracking_store(tracking_uri, pipeline_file)
-    recorder = RunRecorder(
+
+def record_link(context: AfterRun) -> None:
+    """After-run link ``record``: the parent run and a nested run per step, when a step ran
+    or failed, or a cached step was never recorded (its recording failed before, or the run
+    that produced it was not tracked). Otherwise the run that produced the artifacts is the
+    run id. Step run ids go into the cache entries of the steps they produced."""
+    result = context.result
+    if not context.track:
+        return
+    if not any(needs_record(step) for step in result.steps.values()):
+        parents = [s.parent_run_id for s in result.steps.values() if s.parent_run_id]
+        result.run_id = parents[-1] if parents else None
+        return
+    pipeline_file = context.pipeline_file
+    context.uri = uri = open_tracking_store(context.tracking_uri, pipeline_file)
+    context.recorder = recorder = RunRecorder(
         uri,
         pipeline_file,
         result.params,
@@ -33,28 +41,37 @@ def record_run(
         git_commit(pipeline_file.folder),
     )
     result.run_id = recorder.start()
-    try:
-        for step in result.steps.values():
-            step_run_id = recorder.record_step(step)
-            log_data_reports(uri, step_run_id, step)
-            if step.status == "ran":
-                step.run_id, step.parent_run_id = step_run_id, result.run_id
-                remember_run_ids(cache, step)
-        gates = read_gates(pipeline_file)
-        for step in result.steps.values():
-            model_var = pipeline_file.pipeline.step(step.name).model
-            if model_var and step.status == "ran":
-                gated = gates.for_model(step.name) if gates else None
-                result.model_version = register_model(
-                    uri, pipeline_file, step, model_var, store, challenger=gated is None
-                )
-                result.gates = None
-                if gated is not None:
-                    result.gates = gate_version(
-                        uri, pipeline_file, result, store, step.name, result.model_version, gated
-                    )
-    finally:
-        recorder.finish(result)
+    for step in result.steps.values():
+        step_run_id = recorder.record_step(step)
+        log_data_reports(uri, step_run_id, step)
+        if step.status == StepStatus.RAN or (step.status == StepStatus.CACHED and not step.run_id):
+            step.run_id, step.parent_run_id = step_run_id, result.run_id
+            context.remember(step)
+
+
+def needs_record(step: StepResult) -> bool:
+    """Whether a tracked run has to record this step (a cached one only when it never was)."""
+    if step.status in (StepStatus.RAN, StepStatus.FAILED):
+        return True
+    return step.status == StepStatus.CACHED and step.run_id is None
+
+
+def register_link(context: AfterRun) -> None:
+    """After-run link ``register``: log and register (without an alias) the model of every
+    ``--model`` step that ran, or whose cached model was never registered; the ``gates``
+    link decides which aliases it gets."""
+    if not context.track:
+        return
+    for step in context.model_steps():
+        if step.model_version is not None and step.status == StepStatus.CACHED:
+            continue
+        if step.run_id is None:
+            continue  # its recording failed: the run has failed already; the next run retries
+        if context.uri is None:  # nothing new to record, but a model left to register
+            context.uri = open_tracking_store(context.tracking_uri, context.pipeline_file)
+        model_var = str(context.pipeline_file.pipeline.step(step.name).model)
+        version = register_model(context.uri, context.pipeline_file, step, model_var, context.store)
+        context.registered[step.name] = context.result.model_version = version
 
 
 def open_tracking_store(tracking_uri: str | None, pipeline_file: PipelineFile) -> str:
@@ -80,32 +97,15 @@ def log_data_reports(tracking_uri: str, run_id: str, step: StepResult) -> None:
             client.log_text(run_id, drift.to_text(), f"validation/{step.name}.{name}.drift.txt")
 
 
-def remember_run_ids(cache: StepCache, step: StepResult) -> None:
-    """Add the MLflow run ids to the step's cache entry, so cached re-runs can point at them."""
-    from jupyter_mlops.execute.cache import CacheEntry
-
-    entry = CacheEntry(
-        step.cache_key,
-        step.outputs,
-        step.seconds,
-        run_id=step.run_id,
-        parent_run_id=step.parent_run_id,
-        metrics=step.metrics,
-    )
-    cache.record(step.name, entry)
-
-
 def register_model(
     tracking_uri: str,
     pipeline_file: PipelineFile,
     step: StepResult,
     model_var: str,
     store: ArtifactStore,
-    challenger: bool = True,
 ) -> str:
-    """Log the step's model in its run and register it (alias ``challenger`` unless
-    ``challenger`` is false: with gates, only a validated version gets it)."""
-    from jupyter_mlops.registry.models import CHALLENGER, log_and_register_model
+    """Log the step's model in its run and register it, without an alias."""
+    from jupyter_mlops.registry.models import log_and_register_model
 
     assert step.run_id is not None
     model = store.get(step.outputs[model_var])
@@ -118,5 +118,5 @@ def register_model(
         fit_inputs,
         pipeline_file.pipeline.name,
         tags,
-        alias=CHALLENGER if challenger else None,
+        alias=None,
     )

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from jupyter_mlops import __version__
 from jupyter_mlops.errors import MlopsError, TrackingError
+from jupyter_mlops.execute.status import StepStatus
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -53,7 +54,12 @@ MAX_PARAMS_TAGS_PER_BATCH = 100
 MAX_METRICS_PER_BATCH = 1000
 
 # Step status -> MLflow run status of the step's nested run.
-STEP_RUN_STATUS = {"ran": "FINISHED", "cached": "FINISHED", "failed": "FAILED", "not_run": "KILLED"}
+STEP_RUN_STATUS = {
+    StepStatus.RAN: "FINISHED",
+    StepStatus.CACHED: "FINISHED",
+    StepStatus.FAILED: "FAILED",
+    StepStatus.NOT_RUN: "KILLED",
+}
 # RunResult.status -> MLflow run status of the parent run (anything else: KILLED).
 PIPELINE_RUN_STATUS = {"succeeded": "FINISHED", "failed": "FAILED"}
 
@@ -308,7 +314,7 @@ class RunRecorder:
             tags[f"mlops.input.{var}"] = ref.hash
         for var, ref in result.outputs.items():
             tags[f"mlops.output.{var}"] = ref.hash
-        if result.status == "cached" and result.run_id:
+        if result.status == StepStatus.CACHED and result.run_id:
             tags["mlops.cached_from_run"] = result.run_id
         if result.error:
             tags["mlops.error"] = result.error
@@ -343,7 +349,7 @@ class RunRecorder:
     def finish(self, result: RunResult) -> None:
         """Log the merged metrics on the parent run and close it with the run's status."""
         client, run_id = self._started()
-        tags = {"mlops.status": result.status}
+        tags = {"mlops.status": str(result.status)}
         if result.model_version is not None:
             tags["mlops.model_version"] = str(result.model_version)
         if result.error:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from jupyter_mlops.artifacts.store import ArtifactRef
-from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.errors import EngineError
 
 ENTRY_POINT_GROUP = "jupyter_mlops.engines"
 
@@ -74,10 +74,6 @@ class Engine(Protocol):
     def run(self, job: StepJob) -> StepOutcome: ...
 
     def close(self) -> None: ...
-
-
-class EngineError(MlopsError):
-    """An unknown engine name."""
 
 
 _FACTORIES: dict[str, Callable[[int], Engine]] = {}

@@ -67,7 +67,8 @@ class InProcessEngine:
 
 def execute_step_function(job: StepJob) -> StepOutcome:
     """In a worker: load inputs, call the step function, store its outputs."""
-    from jupyter_mlops.runtime.stepio import load_input, read_outputs, save_outputs
+    from jupyter_mlops.runtime import load_input, save_outputs
+    from jupyter_mlops.runtime.stepio import read_outputs
 
     sys.path.insert(0, str(job.pipeline_dir))
     os.environ["JUPYTER_MLOPS_STORE"] = str(job.store_root)

@@ -29,7 +29,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.errors import KernelPoolError
 
 if TYPE_CHECKING:
     from jupyter_client.manager import AsyncKernelManager
@@ -40,12 +40,6 @@ DEFAULT_KERNEL = "python3"
 DEFAULT_PRELOAD = ("jupyter_mlops.runtime.stepio",)
 # CurveZMQ keys for kernels whose kernelspec supports them (ipykernel warns on plain TCP).
 _ENCRYPTION = "auto"
-
-
-class KernelPoolError(MlopsError):
-    """A kernel could not be started, or the pool is closed."""
-
-    exit_code = 1
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import time
 from datetime import datetime
 from html import escape
 
+from jupyter_mlops.execute.status import StepStatus
 from jupyter_mlops.jupyter.panel.rows import Message, StepRow
 from jupyter_mlops.jupyter.session import format_duration
 from jupyter_mlops.registry.versions import ModelVersionInfo
@@ -31,12 +32,12 @@ COLORS = {
 # status -> (symbol, label, colour)
 STATUS = {
     "idle": ("·", "", "muted"),
-    "waiting": ("·", "waiting", "muted"),
-    "running": ("▶", "running", "info"),
-    "ran": ("✓", "done", "success"),
-    "cached": ("=", "cached", "success"),
-    "failed": ("✗", "failed", "error"),
-    "not_run": ("-", "not run", "muted"),
+    StepStatus.WAITING: ("·", "waiting", "muted"),
+    StepStatus.RUNNING: ("▶", "running", "info"),
+    StepStatus.RAN: ("✓", "done", "success"),
+    StepStatus.CACHED: ("=", "cached", "success"),
+    StepStatus.FAILED: ("✗", "failed", "error"),
+    StepStatus.NOT_RUN: ("-", "not run", "muted"),
     "cancelled": ("■", "cancelled", "warning"),
     "session_ok": ("✓", "ran in notebook", "muted"),
     "session_failed": ("✗", "failed in notebook", "error"),
@@ -57,10 +58,14 @@ _NOWRAP = "white-space: nowrap; overflow: hidden; text-overflow: ellipsis; "
 def status_text(row: StepRow, now: float | None = None) -> tuple[str, str]:
     """(status cell text, duration cell text) of a row; running steps show elapsed time."""
     symbol, label, _ = STATUS.get(row.status, ("?", row.status, "muted"))
-    if row.status == "running" and row.started is not None:
+    if row.status == StepStatus.RUNNING and row.started is not None:
         elapsed = (time.monotonic() if now is None else now) - row.started
         return f"{symbol} {label}", f"{elapsed:.1f} s"
-    shown = row.seconds is not None and row.status not in ("cached", "not_run", "waiting")
+    shown = row.seconds is not None and row.status not in (
+        StepStatus.CACHED,
+        StepStatus.NOT_RUN,
+        StepStatus.WAITING,
+    )
     return f"{symbol} {label}".strip(), format_duration(row.seconds or 0.0) if shown else ""
 
 

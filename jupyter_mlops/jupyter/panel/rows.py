@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from jupyter_mlops.pipeline.params import ParameterError, parse_value
 
 if TYPE_CHECKING:
-    from jupyter_mlops.execute.run_result import RunResult
     from jupyter_mlops.jupyter.session import StepRecord
     from jupyter_mlops.pipeline.model import Pipeline
 
@@ -105,20 +104,3 @@ def parse_param_texts(texts: Mapping[str, str], declared: Mapping[str, Any]) -> 
             )
         values[name] = parse_value(text.strip())
     return values
-
-
-def run_details(result: RunResult) -> tuple[list[str], str | None]:
-    """What the CLI prints besides the summary line, as (lines, traceback of the first
-    failed step with its data reports): warnings, schemas written, the gate decision."""
-    from jupyter_mlops.cli.run_report import data_report_lines, gates_line
-
-    lines = [f"step '{s.name}': {w}" for s in result.steps.values() for w in s.warnings]
-    lines += result.warnings
-    lines += [f"wrote data schema {path}: review and commit" for path in result.schemas_written]
-    if result.gates is not None:
-        lines += [gates_line(result), *result.gates.reasons]
-    failed = [step for step in result.steps.values() if step.status == "failed"]
-    if not failed:
-        return lines, None
-    trace = "\n".join([failed[0].traceback or "", *data_report_lines(failed[0])]).strip()
-    return lines, trace or None

@@ -21,14 +21,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from jupyter_mlops import api
 from jupyter_mlops.errors import ExtractionErrors, MlopsError, RunCancelled
+from jupyter_mlops.execute.status import RunStatus, StepStatus
 from jupyter_mlops.jupyter.panel.rows import (
     Message,
     StepRow,
     parse_param_texts,
     rows_from_pipeline,
     rows_from_session,
-    run_details,
 )
 
 if TYPE_CHECKING:
@@ -54,7 +55,9 @@ class PanelProgress:
     def running(self, step: str) -> None:
         """A step is about to run: refused after Cancel, so no new step starts."""
         self.model.raise_if_cancelled()
-        self.model.update_row(step, status="running", started=time.monotonic(), seconds=None)
+        self.model.update_row(
+            step, status=StepStatus.RUNNING, started=time.monotonic(), seconds=None
+        )
 
     def finished(self, step: str, status: str, seconds: float = 0.0) -> None:
         """A step ended as ran, cached, failed or not_run."""
@@ -95,9 +98,7 @@ class PanelModel:
         """Where the pipeline package is (or will be) extracted."""
         if self.output_dir is not None or self.notebook is None:
             return self.output_dir
-        from jupyter_mlops.extract.writer import default_output_dir
-
-        return default_output_dir(self.notebook)
+        return api.default_output_dir(self.notebook)
 
     @property
     def busy(self) -> bool:
@@ -106,11 +107,7 @@ class PanelModel:
 
     def tracking_uri(self) -> str:
         """The MLflow store a run records to: the runner's own resolution for this folder."""
-        from jupyter_mlops.tracking.gitinfo import project_root
-        from jupyter_mlops.tracking.store import resolve_tracking_uri
-
-        root = project_root(self.folder or Path.cwd())
-        return resolve_tracking_uri(self.explicit_tracking_uri, root)
+        return api.tracking_uri_for(self.folder or Path.cwd(), self.explicit_tracking_uri)
 
     def model_name(self) -> str | None:
         """The registered model name (= pipeline name), when the pipeline is known."""
@@ -169,7 +166,6 @@ class PanelModel:
         self, param_texts: Mapping[str, str], engine: str = DEFAULT_ENGINE, track: bool = True
     ) -> RunResult | None:
         """Extract the saved notebook, then run its pipeline with the edited parameters."""
-        from jupyter_mlops.execute.runner import RunOptions, run_pipeline
 
         def run() -> RunResult:
             self.result = None
@@ -177,12 +173,12 @@ class PanelModel:
             params = parse_param_texts(param_texts, pipeline.params)
             folder, _ = self._write(pipeline)
             for row in self.snapshot():
-                self.update_row(row.name, status="waiting", seconds=None, error=None)
+                self.update_row(row.name, status=StepStatus.WAITING, seconds=None, error=None)
             steps = f"{len(pipeline.steps)} steps"
             self._say("info", f"Running {pipeline.name} ({steps}, {engine} engine)…")
-            options = RunOptions(params=params, engine=engine, track=track)
+            options = api.RunOptions(params=params, engine=engine, track=track)
             options.tracking_uri, options.progress = self.explicit_tracking_uri, PanelProgress(self)
-            self.result = result = run_pipeline(folder, options)
+            self.result = result = api.run(folder, options)
             self._report(result)
             return result
 
@@ -199,14 +195,12 @@ class PanelModel:
     # ---------------------------------------------------------------- helpers
 
     def _scan(self) -> Pipeline:
-        from jupyter_mlops.authoring.scan import scan_notebook
-
         if self.notebook is None:
             self.pipeline = None
             self._set_rows(rows_from_session(self.session_steps()))
             raise MlopsError(NO_NOTEBOOK)
         try:
-            pipeline = scan_notebook(self.notebook)
+            pipeline = api.load_pipeline(self.notebook)
         except MlopsError:
             self.pipeline = None
             self._set_rows([])
@@ -218,19 +212,17 @@ class PanelModel:
         return pipeline
 
     def _write(self, pipeline: Pipeline) -> tuple[Path, list[Path]]:
-        from jupyter_mlops.extract.writer import write_package
-
-        folder = self.folder
-        assert folder is not None  # a scanned pipeline has a notebook
-        return folder, write_package(pipeline, folder)
+        assert self.notebook is not None  # a scanned pipeline has a notebook
+        done = api.extract(self.notebook, self.folder, pipeline)
+        return done.folder, done.changed
 
     def _report(self, result: RunResult) -> None:
-        from jupyter_mlops.cli.run_report import summary_line
+        from jupyter_mlops.execute.report import run_report
 
         self._apply_result(result)
-        details, trace = run_details(result)
-        kind = "success" if result.status == "succeeded" else "error"
-        self.message = Message(kind, summary_line(result), details, trace)
+        report = run_report(result)
+        kind = "success" if result.status == RunStatus.SUCCEEDED else "error"
+        self.message = Message(kind, report.headline, report.other_lines(), report.traceback)
         self._changed()
 
     def _apply_result(self, result: RunResult) -> None:
@@ -243,7 +235,7 @@ class PanelModel:
     def _cancelled(self) -> None:
         with self._rows_lock:
             for row in self.rows:
-                if row.status in ("waiting", "running"):
+                if row.status in (StepStatus.WAITING, StepStatus.RUNNING):
                     row.status, row.started = "cancelled", None
         self._say(
             "warning",

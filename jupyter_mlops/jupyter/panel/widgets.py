@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.errors import MlopsError, NotebookError
+from jupyter_mlops.execute.status import StepStatus
 from jupyter_mlops.jupyter.panel import html as panel_html
 from jupyter_mlops.jupyter.panel.rows import param_text
 from jupyter_mlops.jupyter.panel.state import DEFAULT_ENGINE, ENGINES, PanelModel
@@ -179,7 +180,7 @@ class Panel:
 
     def _tick(self, done: threading.Event) -> None:
         while not done.wait(TICK_SECONDS):
-            if any(row.status == "running" for row in self.model.snapshot()):
+            if any(row.status == StepStatus.RUNNING for row in self.model.snapshot()):
                 self.render_steps()
 
     def _set_busy(self, busy: bool) -> None:

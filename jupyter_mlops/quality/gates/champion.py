@@ -17,8 +17,9 @@ from pathlib import Path
 
 from jupyter_mlops.artifacts.store import ArtifactStore
 from jupyter_mlops.execute.run_result import RunResult
+from jupyter_mlops.execute.status import StepStatus
 from jupyter_mlops.pipeline.pipeline_file import PipelineFile
-from jupyter_mlops.quality.gates.config import CHAMPION_TAG, GATE_TAG, REASONS_TAG, GateConfig
+from jupyter_mlops.quality.gates.config import GateConfig
 from jupyter_mlops.quality.gates.decision import GateOutcome, decide
 from jupyter_mlops.quality.gates.rescoring import (
     MODEL,
@@ -29,6 +30,9 @@ from jupyter_mlops.quality.gates.rescoring import (
 )
 from jupyter_mlops.registry.models import CHALLENGER, CHAMPION, get_alias_version, set_alias
 from jupyter_mlops.tracking.store import MAX_TAG_VALUE, log_batch, make_client, mlflow_errors
+from jupyter_mlops.tracking.tags import GATE as GATE_TAG
+from jupyter_mlops.tracking.tags import GATE_CHAMPION as CHAMPION_TAG
+from jupyter_mlops.tracking.tags import GATE_REASONS as REASONS_TAG
 
 
 def gate_version(
@@ -46,7 +50,7 @@ def gate_version(
     new = {
         step: dict(result.steps[step].metrics)
         for step in config.metrics_steps()
-        if result.steps[step].status in ("ran", "cached")
+        if result.steps[step].status in (StepStatus.RAN, StepStatus.CACHED)
     }
     champion_version = get_alias_version(tracking_uri, name, CHAMPION)
     champion = None

@@ -33,9 +33,6 @@ from jupyter_mlops.pipeline.pipeline_file import PipelineFile
 
 VALIDATED = "validated"
 REJECTED = "rejected"
-GATE_TAG = "mlops.gate"  # on the model version and the parent run: validated|rejected
-REASONS_TAG = "mlops.gate.reasons"  # the reasons, "; "-joined
-CHAMPION_TAG = "mlops.gate.champion"  # on the version: the champion version compared with
 SECTION_KEYS = ("metrics", "slices", "promote")
 METRIC_KEYS = ("min", "max", "greater_is_better", "min_improvement", "min_relative_improvement")
 SLICE_KEYS = ("column", "tolerance", "metrics")

@@ -81,7 +81,7 @@ def score_in_worker(job: ScoringJob) -> Scores:
 def score_models(job: ScoringJob) -> Scores:
     """In the worker: load models and inputs, run the chain for each model (and slice)."""
     from jupyter_mlops.execute.engines.inprocess import capture_output
-    from jupyter_mlops.runtime.stepio import load_input
+    from jupyter_mlops.runtime import load_input
 
     sys.path.insert(0, job.pipeline_dir)
     os.environ["JUPYTER_MLOPS_STORE"] = job.store_root

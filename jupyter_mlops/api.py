@@ -1,0 +1,273 @@
+"""The use cases, as plain functions returning plain results.
+
+Every front end — the CLI, the server extension's REST API, the widgets and the magics —
+parses its input, calls one of these and renders what comes back, so a use case behaves the
+same whichever front end starts it. Heavy libraries are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jupyter_mlops.errors import PipelineError
+from jupyter_mlops.execute.runner import RunOptions
+from jupyter_mlops.pipeline.layout import Target, default_output_dir, resolve_target
+
+if TYPE_CHECKING:
+    from jupyter_mlops.execute.run_result import RunResult
+    from jupyter_mlops.extract.sync_check import SyncReport
+    from jupyter_mlops.pipeline.model import Pipeline
+    from jupyter_mlops.quality.ci_workflow import PipelineTarget
+    from jupyter_mlops.quality.fixtures import Captured
+    from jupyter_mlops.quality.schemas import SchemaWrite
+    from jupyter_mlops.registry.promotion import Promotion
+
+__all__ = [
+    "Extracted",
+    "GeneratedTests",
+    "RunOptions",
+    "Target",
+    "WorkflowWritten",
+    "capture_fixtures",
+    "check",
+    "ci_init",
+    "default_output_dir",
+    "extract",
+    "generated_tests",
+    "load_pipeline",
+    "load_unsaved_pipeline",
+    "model_versions",
+    "pipeline_name",
+    "plan_run",
+    "promote",
+    "recent_runs",
+    "resolve_target",
+    "run",
+    "run_tests",
+    "tracking_uri_for",
+    "write_schemas",
+]
+
+
+def load_pipeline(target: str | Path) -> Pipeline:
+    """``show``: the pipeline model of a notebook (scanned) or of an extracted folder."""
+    resolved = resolve_target(target)
+    if resolved.notebook is None:
+        from jupyter_mlops.pipeline.pipeline_file import read_pipeline
+
+        return read_pipeline(resolved.folder)
+    from jupyter_mlops.authoring.scan import scan_notebook
+
+    return scan_notebook(resolved.notebook)
+
+
+def pipeline_name(target: str | Path) -> str:
+    """The pipeline's name (= its MLflow experiment and registered model) without a scan."""
+    resolved = resolve_target(target)
+    if resolved.notebook is None:
+        return load_pipeline(resolved.folder).name
+    from jupyter_mlops.authoring.scan import pipeline_name as name_of_notebook
+
+    return name_of_notebook(resolved.notebook)
+
+
+@dataclass
+class Extracted:
+    """What ``extract`` wrote: the folder, and the files written or removed."""
+
+    pipeline: Pipeline
+    folder: Path
+    changed: list[Path] = field(default_factory=list)
+
+
+def extract(
+    notebook: str | Path, output: str | Path | None = None, pipeline: Pipeline | None = None
+) -> Extracted:
+    """Write the package of ``notebook`` (nothing when it has extraction errors);
+    ``pipeline`` is its model when the caller has just scanned it."""
+    from jupyter_mlops.extract.writer import write_package
+
+    target = resolve_target(notebook, output)
+    if target.notebook is None:
+        raise PipelineError("expected a .ipynb notebook to extract", path=str(notebook))
+    pipeline = pipeline or load_pipeline(target.notebook)
+    return Extracted(pipeline, target.folder, write_package(pipeline, target.folder))
+
+
+def load_unsaved_pipeline(path: str | Path, content: dict[str, Any]) -> Pipeline:
+    """The pipeline model of notebook ``content`` (unsaved, e.g. from the editor) at ``path``."""
+    from jupyter_mlops.authoring.notebook_file import NotebookSource, content_hash, parse_cells
+    from jupyter_mlops.authoring.scan import build_pipeline
+
+    cells = parse_cells(content, Path(path).name)
+    return build_pipeline(NotebookSource(Path(path), cells, content_hash(cells)))
+
+
+def plan_run(target: str | Path, params: dict[str, Any] | None = None) -> tuple[Path, Pipeline]:
+    """Check a run before it starts: the folder that will run and its model, once the
+    extraction, the ``params`` and the ``gates:`` section are known to be valid."""
+    from jupyter_mlops.pipeline.params import resolve_params
+
+    resolved = resolve_target(target)
+    pipeline = load_pipeline(target)
+    resolve_params(pipeline.params, params or {})
+    if resolved.extracted:
+        _check_gates(resolved.folder)
+    return resolved.folder, pipeline
+
+
+def run(target: str | Path, options: RunOptions | None = None) -> RunResult:
+    """Run a pipeline folder (a notebook is extracted first), then its after-run chain:
+    schemas, MLflow records, registration, gates, fixtures."""
+    from jupyter_mlops.execute.runner import run_pipeline
+
+    resolved = resolve_target(target)
+    folder = extract(resolved.notebook).folder if resolved.notebook else resolved.folder
+    _check_gates(folder)
+    return run_pipeline(folder, options or RunOptions())
+
+
+def _check_gates(folder: Path) -> None:
+    """Stop on a malformed ``gates:`` section before any step runs."""
+    from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
+    from jupyter_mlops.quality.gates.config import read_gates
+
+    read_gates(read_pipeline_file(folder))
+
+
+def tracking_uri_for(target: str | Path, explicit: str | None = None) -> str:
+    """The MLflow tracking URI runs of ``target`` use: ``explicit``, else
+    ``$MLFLOW_TRACKING_URI``, else ``sqlite:///<project>/mlflow.db``."""
+    from jupyter_mlops.tracking.gitinfo import project_root
+    from jupyter_mlops.tracking.store import resolve_tracking_uri
+
+    return resolve_tracking_uri(explicit, project_root(Path(target)))
+
+
+def recent_runs(target: str | Path, pipeline: str, limit: int = 20) -> dict[str, Any]:
+    """The latest runs of ``pipeline`` in the store runs of ``target`` record to."""
+    from jupyter_mlops.tracking.history import recent_runs as latest
+
+    return latest(tracking_uri_for(target), pipeline, limit)
+
+
+def model_versions(target: str | Path, name: str, limit: int = 20) -> dict[str, Any]:
+    """The versions of registered model ``name`` with aliases, metrics and gate tags."""
+    from jupyter_mlops.registry.versions import list_model_versions, store_configured
+    from jupyter_mlops.tracking.history import version_gates
+
+    uri = tracking_uri_for(target)
+    if not store_configured(uri):
+        return {"name": name, "aliases": {}, "versions": []}
+    versions = [info.to_json() for info in list_model_versions(uri, name, limit)]
+    gates = version_gates(uri, name)
+    for version in versions:
+        version["gates"] = gates.get(version["version"], {})
+    aliases = {alias: v["version"] for v in versions for alias in v["aliases"]}
+    return {"name": name, "aliases": dict(sorted(aliases.items())), "versions": versions}
+
+
+def promote(
+    target: str,
+    version: str | None = None,
+    alias: str = "champion",
+    force: bool = False,
+    tracking_uri: str | None = None,
+) -> Promotion:
+    """Move ``alias`` of the model of ``target`` (folder, notebook or model name) to
+    ``version`` (default: the challenger); a rejected version only with ``force``."""
+    from jupyter_mlops.registry.promotion import promote as move_alias
+    from jupyter_mlops.registry.promotion import resolve_model
+
+    name, uri = resolve_model(target, tracking_uri)
+    return move_alias(uri, name, version=version, alias=alias, force=force)
+
+
+def write_schemas(pipeline: str | Path, refresh: bool = False) -> SchemaWrite:
+    """Infer data schemas from the latest cached artifacts of every step."""
+    from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
+    from jupyter_mlops.quality.schemas import schemas_from_cache
+
+    pipeline_file = read_pipeline_file(pipeline)
+    steps = [step.name for step in pipeline_file.pipeline.steps]
+    return schemas_from_cache(pipeline_file.folder, steps, refresh=refresh)
+
+
+def capture_fixtures(pipeline: str | Path, max_rows: int, max_bytes: int) -> Captured:
+    """Capture the generated tests' fixtures from the latest run's artifacts."""
+    from jupyter_mlops.quality.fixtures import capture_fixtures as capture
+
+    return capture(pipeline, max_rows=max_rows, max_bytes=max_bytes)
+
+
+@dataclass
+class GeneratedTests:
+    """A pipeline's generated tests: their folder and whether fixtures were captured."""
+
+    folder: Path
+    tests: Path
+    has_fixtures: bool
+
+
+def generated_tests(pipeline: str | Path) -> GeneratedTests:
+    """Where the generated tests of ``pipeline`` are; refused when it has none."""
+    from jupyter_mlops.extract.sync_check import check_extracted_by_this_version
+    from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
+    from jupyter_mlops.quality.fixtures import read_manifest
+
+    pipeline_file = read_pipeline_file(pipeline)
+    folder = pipeline_file.folder
+    check_extracted_by_this_version(folder, pipeline_file.pipeline.notebook)
+    tests = folder / "tests"
+    if not tests.is_dir():
+        raise PipelineError("has no tests/ folder: re-extract the notebook", path=str(folder))
+    return GeneratedTests(folder, tests, read_manifest(folder) is not None)
+
+
+def run_tests(pipeline: str | Path, pytest_args: Sequence[str] = ()) -> int:
+    """pytest on the generated tests, in a child process; pytest's exit code."""
+    tests = generated_tests(pipeline)
+    command = [sys.executable, "-m", "pytest", str(tests.tests), f"--rootdir={tests.folder}"]
+    return subprocess.call([*command, *pytest_args])
+
+
+def check(notebook: str | Path, pipeline: str | Path | None = None) -> SyncReport:
+    """Compare the extracted folder with what extracting ``notebook`` gives now."""
+    from jupyter_mlops.extract.sync_check import check_sync
+
+    target = resolve_target(notebook, pipeline)
+    return check_sync(target.notebook or notebook, target.folder)
+
+
+@dataclass
+class WorkflowWritten:
+    """What ``ci init`` wrote."""
+
+    path: Path
+    targets: list[PipelineTarget]
+
+
+def ci_init(
+    notebooks: Sequence[str],
+    output: str | Path,
+    install: Sequence[str] | None = None,
+    force: bool = False,
+    root: Path | None = None,
+) -> WorkflowWritten:
+    """Write a GitHub Actions workflow checking, testing and running the pipelines."""
+    from jupyter_mlops.quality import ci_workflow
+
+    root = root or Path.cwd()
+    targets = (
+        ci_workflow.targets_for(list(notebooks), root)
+        if notebooks
+        else ci_workflow.discover_pipelines(root)
+    )
+    text = ci_workflow.workflow_yaml(targets, list(install or ci_workflow.default_install(root)))
+    ci_workflow.write_workflow(Path(output), text, force)
+    return WorkflowWritten(Path(output), targets)

@@ -1,0 +1,64 @@
+"""After-run link ``gates``: decide on each newly registered model version and set its
+aliases, or — without tracking — check the new model's metrics against the thresholds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from jupyter_mlops.execute.status import StepStatus
+from jupyter_mlops.quality.gates.config import read_gates
+from jupyter_mlops.quality.gates.decision import decide
+
+if TYPE_CHECKING:
+    from jupyter_mlops.execute.after_run import AfterRun
+
+UNTRACKED_NOTE = (
+    "gates: checked the thresholds only; comparing with the champion needs the registry "
+    "(run without --no-track)"
+)
+
+
+def gates_link(context: AfterRun) -> None:
+    """Gate every version the ``register`` link registered: a version without gates on its
+    metrics gets alias ``challenger`` at once; untracked, check the thresholds alone."""
+    gates = read_gates(context.pipeline_file)
+    if not context.track:
+        if gates is not None:
+            _thresholds_only(context)
+        return
+    from jupyter_mlops.quality.gates.champion import gate_version
+    from jupyter_mlops.registry.models import CHALLENGER, set_alias
+
+    result = context.result
+    for step in context.model_steps():
+        version = context.registered.get(step.name)
+        if version is None or context.uri is None:
+            continue
+        gated = gates.for_model(step.name) if gates else None
+        if gated is None:
+            set_alias(context.uri, context.pipeline_file.pipeline.name, CHALLENGER, version)
+        else:
+            result.gates = gate_version(
+                context.uri, context.pipeline_file, result, context.store, step.name, version, gated
+            )
+        step.model_version = version  # decided: the next run does not register it again
+        context.remember(step)
+
+
+def _thresholds_only(context: AfterRun) -> None:
+    """Untracked: the absolute thresholds on this run's metrics; nothing is recorded."""
+    gates = read_gates(context.pipeline_file)
+    assert gates is not None  # checked by the caller
+    result = context.result
+    for step in context.model_steps():
+        gated = gates.for_model(step.name)
+        if gated is None or step.status != StepStatus.RAN:
+            continue
+        new = {
+            name: dict(result.steps[name].metrics)
+            for name in gated.metrics_steps()
+            if StepStatus(result.steps[name].status).done
+        }
+        result.gates = decide(gated, "", new, champion=None)
+        if UNTRACKED_NOTE not in result.notes:
+            result.notes.append(UNTRACKED_NOTE)

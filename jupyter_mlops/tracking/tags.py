@@ -1,0 +1,20 @@
+"""The names of the MLflow tags jupyter_mlops writes: one place, so readers and writers agree."""
+
+PIPELINE = "mlops.pipeline"
+STEP = "mlops.step"
+STATUS = "mlops.status"  # running | succeeded | failed (parent); ran | cached | … (step)
+ERROR = "mlops.error"
+SOURCE = "mlops.source"  # pipeline (default) | notebook
+NOTEBOOK = "mlops.notebook"
+NOTEBOOK_HASH = "mlops.notebook_sha256"
+GIT_COMMIT = "mlops.git_commit"
+TOOL_VERSION = "mlops.tool_version"
+MODEL_VERSION = "mlops.model_version"
+CACHE_KEY = "mlops.cache_key"
+CACHED_FROM_RUN = "mlops.cached_from_run"
+INPUT_PREFIX = "mlops.input."
+OUTPUT_PREFIX = "mlops.output."
+
+GATE = "mlops.gate"  # on the model version and the parent run: validated | rejected
+GATE_REASONS = "mlops.gate.reasons"  # the reasons, "; "-joined
+GATE_CHAMPION = "mlops.gate.champion"  # on the version: the champion version compared with
