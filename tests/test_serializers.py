@@ -51,6 +51,49 @@ def test_dataframe_roundtrips_through_parquet(frame: pd.DataFrame, tmp_path: Pat
     assert back.columns.name == "features"
 
 
+def block_structure(frame: pd.DataFrame) -> list[tuple[str, str, list[int]]]:
+    """Each block's dtype, memory order (numpy blocks) and column positions."""
+
+    def order(values: Any) -> str:
+        if not hasattr(values, "flags"):
+            return "extension"
+        return "C" if values.flags.c_contiguous else "F" if values.flags.f_contiguous else "strided"
+
+    return [
+        (str(b.dtype), order(b.values), [int(i) for i in b.mgr_locs.as_array])
+        for b in frame._mgr.blocks
+    ]
+
+
+def frames_in_every_layout() -> dict[str, pd.DataFrame]:
+    """Frames whose blocks a parquet round trip would hand back in another memory order."""
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(60, 4))
+    # Without a copy a frame's block is the array transposed: Fortran-ordered (as in the
+    # frames load_diabetes(as_frame=True) and train_test_split give).
+    viewed = pd.DataFrame(data, columns=list("abcd"), copy=False)
+    taken = viewed.take(rng.permutation(60)[:45])
+    mixed = pd.DataFrame({"i": np.arange(60), "x": data[:, 0], "j": np.arange(60) * 2})
+    mixed["s"] = pd.Categorical(["u", "v"] * 30)
+    return {
+        "an array viewed (F-ordered block)": viewed,
+        "rows taken as train_test_split does (F-ordered block)": taken,
+        "an array copied (C-ordered block)": pd.DataFrame(data, columns=list("abcd")),
+        "mixed dtypes and a categorical": mixed,
+    }
+
+
+@pytest.mark.parametrize("name", list(frames_in_every_layout()))
+def test_dataframe_comes_back_with_its_block_layout(name: str, tmp_path: Path) -> None:
+    """Bit-identical downstream results on any BLAS need the same memory layout, not just
+    equal values: each block keeps its columns and its C/F order."""
+    frame = frames_in_every_layout()[name]
+    _, back = roundtrip(frame, tmp_path)
+    pd.testing.assert_frame_equal(back, frame, check_exact=True)
+    assert block_structure(back) == block_structure(frame)
+    assert back.to_numpy().flags.c_contiguous == frame.to_numpy().flags.c_contiguous
+
+
 def test_dataframe_with_non_string_columns_restores_labels(tmp_path: Path) -> None:
     ranged = pd.DataFrame(np.arange(6).reshape(3, 2))
     mixed = pd.DataFrame([[1, 2.5, "x"]], columns=pd.Index([0, 1.5, "z"], name="mixed"))

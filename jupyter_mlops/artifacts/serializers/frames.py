@@ -98,6 +98,56 @@ def _restore_dtypes(frame: Any, casts: dict[str, str]) -> None:
             frame.isetitem(int(key), frame.iloc[:, int(key)].astype(dtype))
 
 
+def block_layout(frame: Any) -> list[dict[str, Any]] | None:
+    """The frame's 2-D numpy blocks: their column positions and memory order ("C" or "F").
+
+    Parquet hands a frame back consolidated in its own layout; a computation on it (a BLAS
+    sum inside scikit-learn) may then differ in the last bits from one on the original. None
+    when the frame's internals cannot be read (the frame then comes back as parquet gives it).
+    """
+    try:
+        blocks = frame._mgr.blocks
+        layout = []
+        for block in blocks:
+            values = block.values
+            if getattr(values, "ndim", 1) != 2 or not hasattr(values, "flags"):
+                continue
+            order = "C" if values.flags["C_CONTIGUOUS"] else "F"
+            if not (values.flags["C_CONTIGUOUS"] or values.flags["F_CONTIGUOUS"]):
+                order = "K"  # a view with strides: no order to restore
+            layout.append({"columns": [int(i) for i in block.mgr_locs.as_array], "order": order})
+        return layout
+    except (AttributeError, TypeError):
+        return None
+
+
+def restore_block_layout(frame: Any, layout: list[dict[str, Any]]) -> Any:
+    """``frame`` rebuilt with the numpy blocks ``layout`` describes (same columns per block,
+    same memory order); every other column stays a block of its own."""
+    import numpy as np
+
+    try:
+        from pandas.api.internals import create_dataframe_from_blocks
+    except ImportError:  # pandas without the public block constructor: keep parquet's layout
+        return frame
+    placed: set[int] = set()
+    blocks = []
+    for block in layout:
+        positions = block["columns"]
+        values = frame.iloc[:, positions].to_numpy().T
+        ordered = (
+            np.asfortranarray(values) if block["order"] == "F" else np.ascontiguousarray(values)
+        )
+        blocks.append((ordered, np.array(positions, dtype=np.intp)))
+        placed.update(positions)
+    for position in range(frame.shape[1]):
+        if position not in placed:
+            column = frame.iloc[:, position].array
+            values = np.asarray(column).reshape(1, -1) if isinstance(column, np.ndarray) else column
+            blocks.append((values, np.array([position], dtype=np.intp)))
+    return create_dataframe_from_blocks(blocks, index=frame.index, columns=frame.columns)
+
+
 class ParquetSerializer:
     """pandas DataFrame/Series as parquet (pyarrow); extra labels kept in schema metadata.
 
@@ -128,6 +178,8 @@ class ParquetSerializer:
             extra["columns"] = _encode_columns(frame.columns)
             frame = frame.set_axis([f"c{i}" for i in range(frame.shape[1])], axis=1)
         extra["casts"] = _prepare_frame(frame)
+        if isinstance(value, pd.DataFrame) and (layout := block_layout(value)) is not None:
+            extra["blocks"] = layout
         with warnings.catch_warnings():
             # pyarrow reads tz-aware columns through Series.values, deprecated in pandas 3.1.
             warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
@@ -149,4 +201,6 @@ class ParquetSerializer:
             return series
         if "columns" in extra:
             frame.columns = _decode_columns(extra["columns"])
+        if "blocks" in extra:
+            frame = restore_block_layout(frame, extra["blocks"])
         return frame
