@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.artifacts.serializers import registry as serializers
-from jupyter_mlops.errors import ArtifactError
+from jupyter_mlops.errors import ArtifactError, MlopsError
 
 DEFAULT_DIRNAME = ".mlops"
 OBJECTS_DIR = "objects"
@@ -124,6 +124,17 @@ def write_text_atomic(path: StrPath, text: str, tmp_dir: StrPath | None = None) 
 def write_json_atomic(path: StrPath, data: Any, tmp_dir: StrPath | None = None) -> None:
     """Write ``data`` as indented, key-sorted JSON atomically (see ``write_text_atomic``)."""
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n", tmp_dir)
+
+
+def read_json_file(path: Path, error: type[MlopsError], what: str) -> Any:
+    """The JSON in ``path``, or None when the file is absent; ``error`` (naming ``what`` and
+    the path) when it cannot be read or parsed."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise error(f"cannot read {what}: {exc}", path=str(path)) from None
 
 
 def summarize(value: Any) -> dict[str, Any]:

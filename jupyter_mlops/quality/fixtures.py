@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.artifacts.serializers import registry as serializers
-from jupyter_mlops.artifacts.store import ArtifactRef, ArtifactStore
+from jupyter_mlops.artifacts.store import ArtifactRef, ArtifactStore, read_json_file
 from jupyter_mlops.errors import FixtureError, MlopsError
 from jupyter_mlops.execute.cache import CacheEntry
 from jupyter_mlops.execute.status import StepStatus
@@ -79,12 +79,9 @@ def fixtures_dir(folder: str | Path) -> Path:
 def read_manifest(folder: str | Path) -> dict[str, Any] | None:
     """The fixture manifest of a pipeline folder, or None when none was captured."""
     path = fixtures_dir(folder) / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    data = read_json_file(path, FixtureError, "the fixture manifest")
+    if data is None:
         return None
-    except (OSError, ValueError) as exc:
-        raise FixtureError(f"cannot read the fixture manifest: {exc}", path=str(path)) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or "fixtures" not in data:
         raise FixtureError(
             "not a fixture manifest of this jupyter_mlops version: "

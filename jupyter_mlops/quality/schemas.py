@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from jupyter_mlops.artifacts.store import (
     ArtifactRef,
     ArtifactStore,
+    read_json_file,
     write_json_atomic,
     write_text_atomic,
 )
@@ -196,12 +197,9 @@ def without_range_checks(schema: Any) -> Any:
 
 def read_stats(path: Path) -> dict[str, Any] | None:
     """Reference statistics in ``path`` (None when the file is absent)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    data = read_json_file(path, DataSchemaError, "drift statistics")
+    if data is None:
         return None
-    except (OSError, ValueError) as exc:
-        raise DataSchemaError(f"cannot read drift statistics: {exc}", path=str(path)) from None
     if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
         raise DataSchemaError("drift statistics lack a 'columns' mapping", path=str(path))
     return data

@@ -314,11 +314,16 @@ async def wait_until_ready(kc: Any, timeout: float) -> None:
                 break
         except queue.Empty:
             pass
-        if not await kc.is_alive():
-            raise RuntimeError("Kernel died before replying to kernel_info")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+        await _check_alive(kc, deadline, timeout)
     await wait_for_iopub(kc, max(0.0, deadline - time.monotonic()))
+
+
+async def _check_alive(kc: Any, deadline: float, timeout: float) -> None:
+    """Raise when the kernel died or ``deadline`` (``timeout`` seconds in all) has passed."""
+    if not await kc.is_alive():
+        raise RuntimeError("Kernel died before replying to kernel_info")
+    if time.monotonic() > deadline:
+        raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
 
 
 async def wait_for_iopub(kc: Any, timeout: float) -> None:
@@ -336,10 +341,7 @@ async def wait_for_iopub(kc: Any, timeout: float) -> None:
             return
         except queue.Empty:
             pass
-        if not await kc.is_alive():
-            raise RuntimeError("Kernel died before replying to kernel_info")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+        await _check_alive(kc, deadline, timeout)
 
 
 async def _polite_shutdown(km: AsyncKernelManager) -> None:
