@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 BENCHMARKS = ["bench_magic.py", "bench_extract.py", "bench_run.py", "bench_validation.py"]
-BENCHMARKS += ["bench_generated_tests.py"]
+BENCHMARKS += ["bench_generated_tests.py", "bench_examples.py"]
 
 
 def main() -> int:

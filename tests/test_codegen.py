@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from nbfactory import write_notebook
 from ruff.__main__ import find_ruff_bin
 
 from jupyter_mlops.errors import PipelineError, StepDeclarationError
@@ -322,3 +323,100 @@ def test_an_empty_existing_folder_is_accepted(tmp_path: Path) -> None:
     out.mkdir()
     changed = write_package(make_pipeline(tmp_path), out)
     assert out / "pipeline.yaml" in changed
+
+
+# --- the user's own imports: unused ones must not fail ruff, nor hide real errors ------
+
+UNUSED_IMPORTS_CELLS = [
+    "import json\nimport math\nfrom statistics import mean, median\n\nSCALE = 10",
+    (
+        "%%mlstep load\nimport os\nimport sys, re\nfrom math import pi, e as E  # constants\n"
+        "from itertools import (\n    chain,  # used\n    permutations,\n)\n"
+        "import string; raw = list(chain([3, 1], [2]))\nif raw: import csv; flag = 1\n"
+        "try:\n    import tomllib\nexcept ImportError:\n    tomllib = None\n"
+        "def scale(os):\n    return os * SCALE\n"
+        "pattern = re.compile('[0-9]+')\nsquares = [scale(v) for v in raw]"
+    ),
+    (
+        "%%mlstep summary\nfrom collections import Counter\nimport os.path as osp\n"
+        "total = math.fsum(squares) + mean(raw); from math import tau; seen = Counter(raw)"
+    ),
+]
+
+
+def extract_notebook(tmp_path: Path, cells: list, out_name: str = "pipeline") -> Path:
+    from jupyter_mlops.authoring.scan import scan_notebook
+
+    notebook = write_notebook(tmp_path / "unused_imports.ipynb", cells)
+    out = tmp_path / out_name
+    write_package(scan_notebook(notebook), out)
+    return out
+
+
+def ruff_check(folder: Path, *paths: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [find_ruff_bin(), "check", "--no-cache", "--output-format", "concise", *(paths or ["."])],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_unused_imports_of_a_cell_pass_ruff(tmp_path: Path, monkeypatch) -> None:
+    out = extract_notebook(tmp_path, UNUSED_IMPORTS_CELLS)
+    result = ruff_check(out)
+    assert result.returncode == 0, result.stdout + result.stderr
+    format_check = subprocess.run(
+        [find_ruff_bin(), "format", "--check", "--no-cache", "."], cwd=out, capture_output=True
+    )
+    assert format_check.returncode == 0
+    load = (out / "unused_imports/load.py").read_text()
+    for marked in (
+        "    import os  # noqa: F401, F811\n",
+        "    import sys, re  # noqa: F401\n",
+        "    from math import pi, e as E  # constants  # noqa: F401\n",
+        "    from itertools import (  # noqa: F401\n        chain,  # used\n",
+        "    import string  # noqa: F401\n\n    raw = list(chain([3, 1], [2]))\n",
+        "        import tomllib  # noqa: F401, F811\n",
+        "    def scale(os):  # noqa: F811\n",
+        "# ruff: noqa: F401\n",  # `if raw: import csv; flag = 1` cannot be marked alone
+    ):
+        assert marked in load
+    summary = (out / "unused_imports/summary.py").read_text()
+    assert "    from collections import Counter\n" in summary  # used: no noqa
+    assert "    import os.path as osp  # noqa: F401\n" in summary
+    assert "    from math import tau  # noqa: F401\n\n    seen = Counter(raw)\n" in summary
+    assert "noqa" not in (out / "unused_imports/common.py").read_text()
+    # The marks change no behaviour: the step functions still compute the notebook's values.
+    monkeypatch.syspath_prepend(str(out))
+    try:
+        steps = importlib.import_module("unused_imports.load").load()
+        raw, squares = steps
+        summary_step = importlib.import_module("unused_imports.summary").summary
+        assert (raw, squares) == ([3, 1, 2], [30, 10, 20])
+        assert summary_step(raw=raw, squares=squares) is None
+    finally:
+        for name in [m for m in sys.modules if m.split(".")[0] == "unused_imports"]:
+            del sys.modules[name]
+
+
+def test_unused_import_marks_are_deterministic(tmp_path: Path) -> None:
+    first = extract_notebook(tmp_path, UNUSED_IMPORTS_CELLS, "one")
+    second = extract_notebook(tmp_path, UNUSED_IMPORTS_CELLS, "two")
+    assert snapshot(first) == snapshot(second)
+
+
+def test_a_real_unused_import_is_still_reported(tmp_path: Path) -> None:
+    out = extract_notebook(tmp_path, UNUSED_IMPORTS_CELLS)
+    ruff_toml = (out / "ruff.toml").read_text()
+    ignored = ruff_toml.split("\nignore = ")[1].split("\n")[0]
+    assert "F401" not in ignored and "F811" not in ignored and "F821" not in ignored
+    summary = out / "unused_imports/summary.py"
+    # An import the generated scaffolding added without using it would be reported ...
+    summary.write_text(summary.read_text().replace('"""\n', '"""\n\nimport json\n', 1))
+    # ... and so would a user's import whose mark were missing.
+    summary.write_text(summary.read_text().replace("as osp  # noqa: F401", "as osp"))
+    result = ruff_check(out, "unused_imports/summary.py")
+    assert result.returncode == 1
+    assert "F401 [*] `json` imported but unused" in result.stdout
+    assert "F401 [*] `os.path` imported but unused" in result.stdout

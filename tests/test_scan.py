@@ -212,15 +212,13 @@ def test_display_is_an_implicit_import(tmp_path: Path) -> None:
     assert pipeline.steps[0].imports == ["from IPython.display import display"]
 
 
-def test_left_out_cell_changing_a_step_output_warns(tmp_path: Path) -> None:
-    pipeline = scan_notebook(
-        write_notebook(
-            tmp_path / "nb.ipynb", ["%%mlstep a\nx = 1", "x = x + 100", "%%mlstep b\ny = x"]
-        )
-    )
-    assert pipeline.warnings == [
-        "cell 3, step 'b': 'x' is also changed by cell 2, which is not a step; the pipeline "
-        "uses the value from step 'a'"
+def test_left_out_cell_changing_a_step_output_is_refused(tmp_path: Path) -> None:
+    errors = errors_of(tmp_path, ["%%mlstep a\nx = 1", "x = x + 100", "%%mlstep b\ny = x"])
+    assert errors == [
+        "cell 2: changes 'x' between step 'a' (cell 1), which writes it, and step 'b' (cell 3), "
+        "which reads it, but is not a step: the pipeline would give step 'b' the value step 'a' "
+        "wrote, not the one the notebook computes. Mark cell 2 with %%mlstep NAME, or move it "
+        "below the steps that read 'x'"
     ]
 
 
@@ -299,8 +297,8 @@ def test_all_errors_are_reported_in_cell_order(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "content, message",
     [
-        ("{not json", "not valid JSON (line 1, column 2"),
-        ("[]", "not a Jupyter notebook: no 'cells' list"),
+        ("{not json", "not a valid notebook: an .ipynb file is JSON, and this file is not valid"),
+        ("[]", "not a valid notebook (.ipynb JSON): no 'cells' list"),
         ('{"nbformat": 3, "cells": []}', "unsupported nbformat 3; expected 4"),
         ('{"nbformat": 4, "cells": [{"cell_type": "weird"}]}', "cell 1: unknown cell_type 'weird'"),
     ],

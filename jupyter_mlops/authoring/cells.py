@@ -10,6 +10,7 @@ from jupyter_mlops.authoring import ipython_syntax
 from jupyter_mlops.authoring.analysis import (
     CodeAnalysis,
     analyze_code,
+    analyze_tree,
     import_bindings,
     nested_effects,
 )
@@ -61,10 +62,17 @@ class SetupCell:
 
 @dataclass
 class LeftOutCell:
-    """A cell that is not part of the pipeline (EDA, plots); kept for error messages."""
+    """A cell that is not part of the pipeline (EDA, plots); kept for error messages.
+
+    ``blockers`` are the lines (number in the cell, text) that keep it from being setup
+    code, and ``setup_names`` what its other statements (imports, definitions, literal
+    constants) define: a step reading one of those would have it but for the blockers.
+    """
 
     cell: int
     writes: list[str]
+    blockers: list[tuple[int, str]] = field(default_factory=list)
+    setup_names: set[str] = field(default_factory=set)
 
 
 NotebookPart = StepCell | ParamsCell | SetupCell | LeftOutCell
@@ -97,7 +105,35 @@ def classify_cell(cell: Cell) -> NotebookPart:
         return LeftOutCell(cell.number, _writes_of_unparsable(cell.source))
     if is_setup_code(tree):
         return _setup_cell(cell.number, ipython_syntax.without_magic_lines(cell.source), tree)
-    return LeftOutCell(cell.number, analyze_code(cell.source).writes)
+    return _left_out_cell(cell)
+
+
+def _left_out_cell(cell: Cell) -> LeftOutCell:
+    """A cell that is not setup code, with the lines that disqualify it (numbered as in the
+    cell: IPython lines, which setup code may hold, are blanked rather than removed)."""
+    part = LeftOutCell(cell.number, analyze_code(cell.source).writes)
+    magic = set(ipython_syntax.magic_line_numbers(cell.source))
+    lines = cell.source.splitlines()
+    try:
+        tree = ast.parse("\n".join("" if n in magic else line for n, line in enumerate(lines, 1)))
+    except SyntaxError:
+        return part
+    blocking = [s for s in tree.body if not _is_setup_statement(s)]
+    setup = [s for s in tree.body if _is_setup_statement(s)]
+    if not setup:
+        return part
+    rebound = set(analyze_tree(ast.Module(body=blocking, type_ignores=[])).writes)
+    part.setup_names = set(_setup_cell(cell.number, "", ast.Module(setup, [])).names) - rebound
+    part.blockers = [(s.lineno, _line_text(lines, s)) for s in blocking]
+    return part
+
+
+def _line_text(lines: list[str], statement: ast.stmt) -> str:
+    """The statement's first line, shortened for a message."""
+    text = lines[statement.lineno - 1].strip()
+    if statement.end_lineno != statement.lineno:
+        text += " …"
+    return text if len(text) <= 60 else text[:57] + "…"
 
 
 def _writes_of_unparsable(source: str) -> list[str]:

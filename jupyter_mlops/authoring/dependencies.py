@@ -59,7 +59,10 @@ class _Resolver:
         self.defined: dict[str, Definer] = {}
         self.setup_reads: dict[str, set[str]] = {}
         self.left_out_writes: dict[str, int] = {}
+        self.left_out_parts: dict[int, LeftOutCell] = {}
         self.changed_by_left_out: dict[str, int] = {}
+        self.reported_changes: set[tuple[int, str]] = set()
+        self.blocked_reads: dict[int, list[tuple[str, Step]]] = {}  # left-out cell -> reads
         self.steps: dict[str, Step] = {}
         self.consumed: dict[str, set[str]] = {}
         self.assigned: dict[str, list[str]] = {}  # step -> what its cell writes, in order
@@ -76,6 +79,7 @@ class _Resolver:
                 self._setup(part)
             else:
                 self._left_out(part)
+        self._blocked_setup_errors()
         self._finish_outputs()
         return self.result
 
@@ -100,6 +104,7 @@ class _Resolver:
 
     def _left_out(self, part: LeftOutCell) -> None:
         self.result.left_out.append(part.cell)
+        self.left_out_parts[part.cell] = part
         for name in part.writes:
             self.left_out_writes[name] = part.cell
             definer = self.defined.get(name)
@@ -184,6 +189,8 @@ class _Resolver:
             assert definer.setup is not None
             if definer.setup.kind != "import":
                 self._use_setup(name, definer, context)
+        elif definer is None and self._blocked_setup(name, context.step):
+            return
         elif definer is not None or name not in NOTEBOOK_BUILTINS | IMPLICIT_IMPORTS.keys():
             where = (
                 f"step '{definer.step}' writes it"
@@ -203,11 +210,19 @@ class _Resolver:
         step.inputs[name] = definer.step
         self.consumed.setdefault(definer.step, set()).add(name)
         changed_in = self.changed_by_left_out.get(name)
-        if changed_in is not None:
-            self.result.warnings.append(
-                f"cell {step.cell}, step '{step.name}': '{name}' is also changed by cell "
-                f"{changed_in}, which is not a step; the pipeline uses the value from step "
-                f"'{definer.step}'"
+        if changed_in is not None and (changed_in, name) not in self.reported_changes:
+            self.reported_changes.add((changed_in, name))
+            self.result.errors.append(
+                DependencyError(
+                    f"changes '{name}' between step '{definer.step}' (cell {definer.cell}), "
+                    f"which writes it, and step '{step.name}' (cell {step.cell}), which reads "
+                    f"it, but is not a step: the pipeline would give step '{step.name}' the "
+                    f"value step '{definer.step}' wrote, not the one the notebook computes. "
+                    f"Mark cell {changed_in} with %%mlstep NAME, or move it below the steps "
+                    f"that read '{name}'",
+                    cell=changed_in,
+                    name=name,
+                )
             )
 
     def _resolve_declared_input(self, name: str, context: _StepContext) -> None:
@@ -261,7 +276,46 @@ class _Resolver:
             return True
         return definer.setup is not None and definer.setup.kind in ("import", "def")
 
+    def _blocked_setup(self, name: str, step: Step) -> bool:
+        """True (and noted) when a left-out cell would define ``name`` if it were setup code."""
+        cell = self.left_out_writes.get(name)
+        part = self.left_out_parts.get(cell) if cell is not None else None
+        if part is None or not part.blockers or name not in part.setup_names:
+            return False
+        self.blocked_reads.setdefault(part.cell, []).append((name, step))
+        return True
+
+    def _blocked_setup_errors(self) -> None:
+        """One error per cell that is not setup code only because of some lines."""
+        for cell, reads in self.blocked_reads.items():
+            blockers = self.left_out_parts[cell].blockers
+            shown = [f"{line} (`{text}`)" for line, text in blockers[:3]]
+            if len(blockers) > 3:
+                shown.append(f"{len(blockers) - 3} more")
+            lines = f"line {shown[0]}" if len(blockers) == 1 else f"lines {_listing(shown)}"
+            names = list(dict.fromkeys(name for name, _ in reads))
+            steps = list(dict.fromkeys(f"'{step.name}' (cell {step.cell})" for _, step in reads))
+            quoted = [f"'{name}'" for name in names[:5]]
+            if len(names) > 5:
+                quoted.append(f"{len(names) - 5} more")
+            moved = "that line to its own cell"
+            if len(blockers) > 1:
+                moved = "those lines to a cell of their own"
+            self.result.errors.append(
+                DependencyError(
+                    f"not setup code because of {lines}: setup cells hold only imports, "
+                    f"definitions and literal constants — move {moved}. "
+                    f"{'Step' if len(steps) == 1 else 'Steps'} {_listing(steps)} "
+                    f"{'reads' if len(steps) == 1 else 'read'} {_listing(quoted)}, which "
+                    "this cell defines",
+                    cell=cell,
+                    name=names[0],
+                )
+            )
+
     def _undefined(self, name: str, step: Step, definer: Definer | None) -> None:
+        if definer is None and self._blocked_setup(name, step):
+            return
         message = f"reads '{name}', which no earlier step, parameter or setup code defines"
         left_out = self.left_out_writes.get(name)
         later = self.first_definition.get(name)
@@ -328,6 +382,11 @@ def _step_writers(parts: list[NotebookPart]) -> dict[str, list[tuple[int, str]]]
             for name in _names_defined(part):
                 writers.setdefault(name, []).append((part.cell, part.options.name))
     return writers
+
+
+def _listing(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def resolve_dependencies(parts: list[NotebookPart]) -> Resolution:

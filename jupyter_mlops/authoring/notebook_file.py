@@ -42,7 +42,9 @@ def read_notebook(path: str | Path) -> NotebookSource:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise NotebookError(
-            f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})", path=str(path)
+            "not a valid notebook: an .ipynb file is JSON, and this file is not valid JSON "
+            f"(line {exc.lineno}, column {exc.colno}: {exc.msg})",
+            path=str(path),
         ) from None
     cells = parse_cells(document, str(path))
     return NotebookSource(path=path, cells=cells, content_hash=content_hash(cells))
@@ -51,7 +53,7 @@ def read_notebook(path: str | Path) -> NotebookSource:
 def parse_cells(document: object, path: str) -> list[Cell]:
     """The cells of an nbformat-4 document, checked for the fields we rely on."""
     if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
-        raise NotebookError("not a Jupyter notebook: no 'cells' list", path=path)
+        raise NotebookError("not a valid notebook (.ipynb JSON): no 'cells' list", path=path)
     if document.get("nbformat") != 4:
         raise NotebookError(
             f"unsupported nbformat {document.get('nbformat')!r}; expected 4", path=path

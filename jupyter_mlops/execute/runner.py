@@ -244,6 +244,8 @@ class _Run:
             if self._engine is None:
                 if self.options.track:
                     warm_up_tracking(self.options.tracking_uri, self.file)
+                if any((self.file.folder / "schemas").glob("*.yaml")):
+                    warm_up_validation()
                 self._engine = get_engine(self.options.engine, self.workers)
                 self._engine.prepare(
                     self._steps_left(),
@@ -308,6 +310,20 @@ def metrics_values(value: Any, step: Step) -> dict[str, float]:
                 name=step.metrics,
             ) from None
     return metrics
+
+
+def warm_up_validation() -> threading.Thread:
+    """Import pandera (~1 s) in a daemon thread while the first steps run, so validating
+    their outputs does not wait for it."""
+
+    def warm_up() -> None:
+        with contextlib.suppress(Exception):  # a real problem is reported when validating
+            import pandera.io  # noqa: F401
+            import pandera.pandas  # noqa: F401
+
+    thread = threading.Thread(target=warm_up, name="mlops-validation-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def warm_up_tracking(tracking_uri: str | None, pipeline_file: PipelineFile) -> threading.Thread:

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from jupyter_mlops.artifacts.store import ArtifactRef
-from jupyter_mlops.errors import EngineError
+from jupyter_mlops.errors import EngineError, MlopsError
+from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
 
 ENTRY_POINT_GROUP = "jupyter_mlops.engines"
 
@@ -127,3 +128,42 @@ class Stopwatch:
 
     def seconds(self) -> float:
         return time.perf_counter() - self.start
+
+
+def setup_libraries(pipeline_dir: Path) -> list[str]:
+    """The libraries the pipeline's setup code imports (``common.py``), which engines import
+    ahead of the steps: the in-process engine's forkserver, the papermill engine's warm kernels.
+
+    Only installed libraries: the pipeline's own modules are imported fresh by every step, so
+    a re-extracted ``common.py`` is never served stale.
+    """
+    import ast
+
+    try:
+        pipeline_file = read_pipeline_file(pipeline_dir)
+        source = (pipeline_dir / pipeline_file.package / "common.py").read_text(encoding="utf-8")
+        tree = ast.parse(source)
+    except (MlopsError, OSError, SyntaxError, ValueError):
+        return []
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+    local = {pipeline_file.package, "jupyter_mlops"}
+    return sorted(
+        {n for n in names if n.split(".")[0] not in local and _installed(n, pipeline_dir)}
+    )
+
+
+def _installed(module: str, pipeline_dir: Path) -> bool:
+    """Whether ``module`` is importable here from outside the pipeline folder (a library)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(module.split(".")[0])
+    except (ImportError, ValueError):
+        return False
+    origin = Path(spec.origin) if spec is not None and spec.origin else None
+    return origin is not None and pipeline_dir.resolve() not in origin.resolve().parents

@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.errors import MlopsError
-from jupyter_mlops.execute.engines.base import StepJob, StepOutcome, Stopwatch, user_traceback
+from jupyter_mlops.execute.engines.base import (
+    StepJob,
+    StepOutcome,
+    Stopwatch,
+    setup_libraries,
+    user_traceback,
+)
+
+# What every worker needs: this module, step I/O and the formats outputs are saved in.
+WORKER_PRELOAD = ("jupyter_mlops.execute.engines.inprocess", "pyarrow.parquet", "skops.io")
 
 
 class InProcessEngine:
@@ -37,7 +46,8 @@ class InProcessEngine:
         store_root: Path | str | None = None,
     ) -> None:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["jupyter_mlops.execute.engines.inprocess"])
+        libraries = setup_libraries(Path(pipeline_dir)) if pipeline_dir is not None else []
+        context.set_forkserver_preload([*WORKER_PRELOAD, *libraries])
         self._pool = ProcessPoolExecutor(
             max_workers=max(1, min(self.workers, jobs_expected)),
             mp_context=context,

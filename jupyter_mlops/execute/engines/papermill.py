@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.errors import MlopsError
-from jupyter_mlops.execute.engines.base import StepJob, StepOutcome, Stopwatch
+from jupyter_mlops.execute.engines.base import StepJob, StepOutcome, Stopwatch, setup_libraries
 from jupyter_mlops.execute.engines.kernel_pool import (
     DEFAULT_KERNEL,
+    DEFAULT_PRELOAD,
     KernelPool,
     KernelPoolError,
     LaunchConfig,
@@ -87,6 +88,9 @@ class PapermillEngine:
                 self._pool = KernelPool()
         start_papermill_import()
         if self.warm_kernels and pipeline_dir is not None and store_root is not None:
+            if self._owns_pool:  # warm kernels import the setup code's libraries too
+                libraries = setup_libraries(Path(pipeline_dir))
+                self._pool.preload = tuple(dict.fromkeys([*DEFAULT_PRELOAD, *libraries]))
             config = self._config(Path(pipeline_dir), Path(store_root))
             self._pool.fill(config, min(self.workers, self._expected))
 

@@ -61,7 +61,7 @@ class PanelProgress:
 
     def finished(self, step: str, status: str, seconds: float = 0.0) -> None:
         """A step ended as ran, cached, failed or not_run."""
-        self.model.update_row(step, status=status, seconds=seconds, started=None)
+        self.model.update_row(step, status=str(status), seconds=seconds, started=None)
         self.model.raise_if_cancelled()
 
 
@@ -230,7 +230,7 @@ class PanelModel:
             for row in self.rows:
                 step = result.steps.get(row.name)
                 if step is not None:
-                    row.status, row.seconds, row.error = step.status, step.seconds, step.error
+                    row.status, row.seconds, row.error = str(step.status), step.seconds, step.error
 
     def _cancelled(self) -> None:
         with self._rows_lock:
