@@ -2,10 +2,13 @@
 
 A model is logged as an MLflow LoggedModel of the step run that trained it: scikit-learn
 estimators with the ``sklearn`` flavor in skops format (cloudpickle when skops cannot write
-the estimator or read it back, e.g. a FunctionTransformer of a lambda), anything else with a ``.predict`` as a ``pyfunc`` wrapper pickled with
-cloudpickle. The signature and a 5-row input example come from the 2-D value the model was
-fitted on. ``pip_requirements`` are always given (pinned to the installed versions):
-letting MLflow infer them costs ~9 s per model.
+the estimator or read it back, e.g. a FunctionTransformer of a lambda), anything else with
+a ``.predict`` as a ``pyfunc`` wrapper pickled with cloudpickle. A model that refers to the
+notebook's or the pipeline's own functions and classes is cloudpickled with that code by
+value (``model_code.py``), so it loads in any process that has its requirements. The
+signature and a 5-row input example come from the 2-D value the model was fitted on.
+``pip_requirements`` are always given (pinned to the installed versions): letting MLflow
+infer them costs ~9 s per model.
 
 Every call goes through an explicit client; nothing reads MLflow's process-global tracking
 URI (``mlflow.<flavor>.log_model`` and registering a ``models:/<id>`` source both would).
@@ -16,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import functools
 import logging
 import os
 import shutil
@@ -27,6 +29,7 @@ from collections.abc import Mapping
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlops.registry.model_code import pickled_by_value, top_level_distributions, user_code
 from jupyter_mlops.tracking.store import make_client, mlflow_errors
 
 if TYPE_CHECKING:
@@ -108,12 +111,7 @@ def _distributions_of(name: str) -> list[str]:
         metadata.version(dist)
         return [dist]
     except metadata.PackageNotFoundError:
-        return _packages_distributions().get(name, [])
-
-
-@functools.cache
-def _packages_distributions() -> Mapping[str, list[str]]:
-    return metadata.packages_distributions()
+        return top_level_distributions().get(name, [])
 
 
 def model_packages(model: Any) -> list[str]:
@@ -185,10 +183,36 @@ def _signature(model: Any, fit_inputs: Mapping[str, Any]) -> tuple[Any, Any]:
         return None, None
 
 
+class _CloudpickleCaution(logging.Filter):
+    """Drops MLflow's warning on every cloudpickled scikit-learn model: cloudpickle is chosen
+    here only for models skops cannot carry (the user's own code, lambdas)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(_CLOUDPICKLE_CAUTION)
+
+
+_CLOUDPICKLE_CAUTION = "Saving scikit-learn models in the pickle or cloudpickle format"
+
+
+def _quiet_cloudpickle_caution() -> None:
+    logger = logging.getLogger("mlflow.sklearn")
+    if not any(isinstance(f, _CloudpickleCaution) for f in logger.filters):
+        logger.addFilter(_CloudpickleCaution())
+
+
 def save_model(model: Any, path: str, mlflow_model: Any, fit_inputs: Mapping[str, Any]) -> str:
-    """Write ``model`` as an MLflow model directory at ``path``; returns the flavor used."""
+    """Write ``model`` as an MLflow model directory at ``path``; returns the flavor used.
+
+    A model referring to the user's own code (:mod:`jupyter_mlops.registry.model_code`) is
+    cloudpickled with that code by value, and its requirements pin every installed package
+    the pickle refers to; other scikit-learn models are saved with skops.
+    """
     signature, example = _signature(model, fit_inputs)
     packages = model_packages(model)
+    code = user_code(model)
+    if code.user:
+        log.info("model refers to code of %s: pickled by value", ", ".join(code.user))
+        packages += [name for name in code.installed if name not in packages]
     if is_sklearn_model(model):
         import mlflow.sklearn
 
@@ -205,26 +229,29 @@ def save_model(model: Any, path: str, mlflow_model: Any, fit_inputs: Mapping[str
             )
             return "sklearn"
 
-        trusted = _skops_trusted_types(model)
+        trusted = None if code.user else _skops_trusted_types(model)
         if trusted is not None:
             try:
                 return save_sklearn("skops", trusted or None)
             except Exception as exc:  # skops writes, but cannot load e.g. lambdas
                 log.info("skops cannot round-trip %s (%s)", type(model).__name__, exc)
                 shutil.rmtree(path, ignore_errors=True)
-        return save_sklearn("cloudpickle", None)
+        _quiet_cloudpickle_caution()
+        with pickled_by_value(code.by_value):
+            return save_sklearn("cloudpickle", None)
     if not callable(getattr(model, "predict", None)):
         raise TypeError(f"{type(model).__name__} has no predict method")
     import mlflow.pyfunc
 
-    mlflow.pyfunc.save_model(
-        path,
-        mlflow_model=mlflow_model,
-        python_model=_python_model(model),
-        signature=signature,
-        input_example=example,
-        pip_requirements=pinned("cloudpickle", *packages),
-    )
+    with pickled_by_value(code.by_value):
+        mlflow.pyfunc.save_model(
+            path,
+            mlflow_model=mlflow_model,
+            python_model=_python_model(model),
+            signature=signature,
+            input_example=example,
+            pip_requirements=pinned("cloudpickle", *packages),
+        )
     return "pyfunc"
 
 

@@ -104,19 +104,25 @@ def register_model(
     model_var: str,
     store: ArtifactStore,
 ) -> str:
-    """Log the step's model in its run and register it, without an alias."""
+    """Log the step's model in its run and register it, without an alias.
+
+    The model may refer to the pipeline's own code (``<package>.common``, a step module):
+    the package is importable while the model is loaded and logged, and the logged model
+    carries that code by value, so loading it needs no pipeline folder."""
+    from jupyter_mlops.registry.model_code import importable_package
     from jupyter_mlops.registry.models import log_and_register_model
 
     assert step.run_id is not None
-    model = store.get(step.outputs[model_var])
-    fit_inputs = {var: store.get(ref) for var, ref in step.inputs.items()}
     tags = {f"mlops.data.{var}": ref.hash for var, ref in step.inputs.items()}
-    return log_and_register_model(
-        tracking_uri,
-        step.run_id,
-        model,
-        fit_inputs,
-        pipeline_file.pipeline.name,
-        tags,
-        alias=None,
-    )
+    with importable_package(pipeline_file.folder, pipeline_file.package):
+        model = store.get(step.outputs[model_var])
+        fit_inputs = {var: store.get(ref) for var, ref in step.inputs.items()}
+        return log_and_register_model(
+            tracking_uri,
+            step.run_id,
+            model,
+            fit_inputs,
+            pipeline_file.pipeline.name,
+            tags,
+            alias=None,
+        )
