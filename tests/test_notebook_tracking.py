@@ -19,15 +19,20 @@ from mlflow_fixtures import assert_no_global_store, client_for
 from nbfactory import write_notebook
 
 from jupyter_mlops.authoring.notebook_file import read_notebook
+from jupyter_mlops.execute.run_result import run_metrics
+from jupyter_mlops.jupyter.kernel_shutdown import on_shutdown_request
 from jupyter_mlops.jupyter.magics import MlopsMagics
 from jupyter_mlops.jupyter.notebook_tracking import (
     NotebookTracker,
+    declared_metrics_vars,
     find_notebook,
+    last_code_cell,
     parameter_names,
     tracking_decision,
 )
 
 REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
 CLASSIFICATION = REPO / "notebooks" / "classification.ipynb"
 STEPS = {"load_data", "features", "split", "train", "evaluate"}
 OUR_ENV = ("JUPYTER_MLOPS_TRACKING", "JUPYTER_MLOPS_NOTEBOOK", "JPY_SESSION_NAME")
@@ -220,6 +225,201 @@ def test_failing_step_fails_the_parent_run_and_is_tagged_failed(
     assert "n_estimators" in train.data.tags["mlops.error"]
     assert all(steps[s].data.tags["mlops.status"] == "ran" for s in ("load_data", "split"))
     assert client_for(store).search_registered_models() == []
+
+
+# --- the run ends however the kernel ends, without waiting for worker pools --------------------
+
+
+def worker_pool_cells(failing: str) -> list[str | tuple[str, list[str]]]:
+    """The cells of tests/notebooks/tracking_worker_pool.ipynb, with a failing cell inserted."""
+    cells = read_notebook(NOTEBOOKS / "tracking_worker_pool.ipynb").cells
+    code = [cell.source for cell in cells if cell.cell_type == "code"]
+    if failing == "middle cell":  # papermill stops there: the kernel's shutdown ends the run
+        return [*code[:2], "raise RuntimeError('broken')", code[2]]
+    return [*code, "%%mlstep last --metrics q\nq = {'x': 1 / 0}"]  # the last cell fails
+
+
+@pytest.mark.timeout(180)
+def test_worker_pool_notebook_run_ends_finished_with_an_end_time(
+    store: str, kernel_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel's resource trackers ignore SIGTERM: ipykernel used to wait for them until
+    papermill killed the kernel, before ``atexit`` ended the run (issue 9)."""
+    notebook = tmp_path / "tracking_worker_pool.ipynb"
+    shutil.copy(NOTEBOOKS / notebook.name, notebook)
+    monkeypatch.setenv("JUPYTER_MLOPS_NOTEBOOK", str(notebook))
+    papermill_api(notebook, tmp_path / "out.ipynb", kernel_name)
+    assert stream_text(tmp_path / "out.ipynb", "stderr") == ""
+
+    parent, steps = runs_of(store, "tracking_worker_pool")
+    assert parent.info.status == "FINISHED"
+    assert parent.data.tags["mlops.status"] == "succeeded"
+    assert parent.info.end_time >= max(run.info.end_time for run in steps.values())
+    assert parent.data.metrics == {"total": 140.0}
+    assert {name: run.info.status for name, run in steps.items()} == {
+        "squares": "FINISHED",
+        "total": "FINISHED",
+    }
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("failing", ["middle cell", "last cell"])
+def test_worker_pool_notebook_with_a_failing_cell_ends_failed(
+    failing: str, store: str, kernel_name: str, tmp_path: Path
+) -> None:
+    write_notebook(tmp_path / "pool.ipynb", worker_pool_cells(failing))
+    done = subprocess.run(  # found on papermill's command line
+        [sys.executable, "-m", "papermill", "pool.ipynb", "out.ipynb", "-k", kernel_name]
+        + ["--no-progress-bar"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+    assert done.returncode != 0
+    assert ("RuntimeError" if failing == "middle cell" else "ZeroDivisionError") in done.stderr
+
+    parent, steps = runs_of(store, "pool")
+    assert parent.info.status == "FAILED"
+    assert parent.info.end_time is not None
+    assert parent.data.tags["mlops.status"] == "failed"
+    if failing == "middle cell":
+        assert set(steps) == {"squares"}
+    else:
+        assert steps["last"].info.status == "FAILED"
+        assert parent.data.metrics == {"m.total": 140.0}  # two --metrics steps, one failed
+
+
+def test_shutdown_request_runs_the_callbacks_first_then_the_kernels_own() -> None:
+    calls: list[str] = []
+    kernel = SimpleNamespace(do_shutdown=lambda restart: calls.append(f"kernel {restart}") or 7)
+    shell = SimpleNamespace(kernel=kernel)
+    assert on_shutdown_request(shell, lambda: calls.append("finish"))
+    assert on_shutdown_request(shell, lambda: 1 / 0)  # a failing callback stops nothing
+    assert kernel.do_shutdown(False) == 7
+    assert calls == ["finish", "kernel False"]
+    assert not on_shutdown_request(SimpleNamespace(), lambda: None)  # terminal IPython
+
+
+RELEASE_POOLS = """
+import json, multiprocessing, sys
+import psutil
+from joblib import Parallel, delayed
+from jupyter_mlops.jupyter.kernel_shutdown import release_worker_pools
+
+def children():
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        line = " ".join(child.cmdline())
+        found += [kind for kind in ("loky", "resource_tracker", "forkserver") if kind in line]
+    return sorted(found)
+
+if sys.argv[1] == "forkserver":  # another user of the multiprocessing tracker
+    multiprocessing.get_context("forkserver").Process(target=print).start()
+assert Parallel(n_jobs=2)(delayed(pow)(i, 2) for i in range(4)) == [0, 1, 4, 9]
+before = children()
+release_worker_pools()
+after = children()
+assert Parallel(n_jobs=2)(delayed(pow)(i, 2) for i in range(4)) == [0, 1, 4, 9]
+release_worker_pools()
+print(json.dumps([before, after]))
+"""
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("forkserver", ["", "forkserver"])
+def test_release_worker_pools_leaves_no_process_that_ignores_sigterm(forkserver: str) -> None:
+    """In a fresh interpreter: loky's workers and both resource trackers (which ignore SIGTERM)
+    are gone, and nothing was left for them to clean up; a forkserver changes nothing."""
+    done = subprocess.run(
+        [sys.executable, "-c", RELEASE_POOLS, forkserver],
+        capture_output=True,
+        text=True,
+        timeout=100,
+        check=True,
+    )
+    before, after = json.loads(done.stdout.strip().splitlines()[-1])
+    assert before.count("loky") == 3  # two workers and loky's resource tracker
+    assert "resource_tracker" in before
+    assert after == (["forkserver"] if forkserver else [])
+    assert "leaked" not in done.stderr
+
+
+# --- one metric naming scheme for notebook and pipeline runs ---------------------------------
+
+
+@pytest.mark.timeout(600)
+def test_notebook_run_and_pipeline_run_log_the_same_metric_names(
+    store: str, kernel_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two --metrics dicts share the key ``score``: neither value is lost, in either run."""
+    notebook = tmp_path / "tracking_two_metrics.ipynb"
+    shutil.copy(NOTEBOOKS / notebook.name, notebook)
+    monkeypatch.setenv("JUPYTER_MLOPS_NOTEBOOK", str(notebook))
+    papermill_api(notebook, tmp_path / "out.ipynb", kernel_name)
+    expected = {
+        "mean_metrics.score": 3.0,
+        "mean_metrics.n": 4.0,
+        "max_metrics.score": 6.0,
+        "max_metrics.spread": 5.0,
+    }
+    notebook_run, _ = runs_of(store, "tracking_two_metrics")
+    assert notebook_run.data.metrics == expected
+
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "run", notebook.name, "--json"]
+        + ["--engine", "inprocess", "--tracking-uri", store],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=500,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["metrics"] == expected
+    pipeline_run = client_for(store).get_run(summary["run_id"])
+    assert pipeline_run.data.tags.get("mlops.source") != "notebook"
+    assert pipeline_run.data.metrics == notebook_run.data.metrics
+
+
+@pytest.mark.parametrize(
+    ("step_metrics", "metrics_vars", "expected"),
+    [
+        ({}, {}, {}),
+        ({"ev": {"a": 1.0}}, {"ev": "m"}, {"a": 1.0}),
+        ({"ev": {"a": 1.0}, "other": {}}, {"ev": "m", "other": "o"}, {"m.a": 1.0}),
+        (
+            {"ev": {"a": 1.0}, "ev2": {"a": 2.0}},
+            {"ev": "m", "ev2": "m2"},
+            {"m.a": 1.0, "m2.a": 2.0},
+        ),
+        (  # one variable declared by two steps: the step names keep the values apart
+            {"ev": {"a": 1.0}, "ev2": {"a": 2.0}},
+            {"ev": "m", "ev2": "m"},
+            {"ev.a": 1.0, "ev2.a": 2.0},
+        ),
+    ],
+)
+def test_run_metrics_names(
+    step_metrics: dict[str, dict[str, float]],
+    metrics_vars: dict[str, str],
+    expected: dict[str, float],
+) -> None:
+    assert run_metrics(step_metrics, metrics_vars) == expected
+
+
+def test_declared_metrics_and_the_last_code_cell_of_a_notebook(tmp_path: Path) -> None:
+    cells = read_notebook(NOTEBOOKS / "tracking_two_metrics.ipynb").cells
+    assert declared_metrics_vars(cells) == {
+        "mean_model": "mean_metrics",
+        "max_model": "max_metrics",
+    }
+    assert last_code_cell(cells) == (4, cells[-1].source.strip())
+    skipped = write_notebook(
+        tmp_path / "s.ipynb", ["a = 1", "  ", "# md:text", "b = 2\n", ("c = 3", ["skip-execution"])]
+    )
+    assert last_code_cell(read_notebook(skipped).cells) == (2, "b = 2")
+    assert last_code_cell([]) is None
 
 
 @pytest.mark.timeout(120)

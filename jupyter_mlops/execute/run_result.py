@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,16 +83,9 @@ class RunResult:
 
     @property
     def metrics(self) -> dict[str, float]:
-        """The ``--metrics`` values: plain names when one step declares metrics, else
-        ``<metrics variable>.<name>`` so two evaluate steps never overwrite each other."""
-        with_metrics = [s for s in self.steps.values() if s.declared_metrics]
-        if len(self.metrics_vars) <= 1 and len(with_metrics) <= 1:
-            return dict(with_metrics[0].declared_metrics) if with_metrics else {}
-        return {
-            f"{self.metrics_vars.get(step.name, step.name)}.{key}": value
-            for step in with_metrics
-            for key, value in step.declared_metrics.items()
-        }
+        """The ``--metrics`` values under the names :func:`run_metrics` gives them."""
+        declared = {name: step.declared_metrics for name, step in self.steps.items()}
+        return run_metrics(declared, self.metrics_vars)
 
     def to_json(self) -> dict[str, Any]:
         """The summary ``jupyter mlops run --json`` prints (a contract: keep its shape)."""
@@ -117,3 +112,25 @@ class RunResult:
                 for name, report in step.drift.items()
             },
         }
+
+
+def run_metrics(
+    step_metrics: Mapping[str, Mapping[str, float]], metrics_vars: Mapping[str, str]
+) -> dict[str, float]:
+    """The metrics of a whole run (pipeline or notebook) from each step's ``--metrics`` values.
+
+    ``step_metrics`` maps a step to its values, ``metrics_vars`` every step that declares
+    ``--metrics`` to its variable. Plain names when one step declares metrics; else
+    ``<metrics variable>.<name>``, or ``<step>.<name>`` for a variable several steps declare,
+    so two steps' values never overwrite each other.
+    """
+    with_metrics = {step: values for step, values in step_metrics.items() if values}
+    if len(set(metrics_vars) | set(with_metrics)) <= 1:
+        return {key: value for values in with_metrics.values() for key, value in values.items()}
+    declaring = Counter(metrics_vars.values())
+    prefixes = {step: var if declaring[var] == 1 else step for step, var in metrics_vars.items()}
+    return {
+        f"{prefixes.get(step, step)}.{key}": value
+        for step, values in with_metrics.items()
+        for key, value in values.items()
+    }

@@ -4,6 +4,8 @@ Core module, no IPython import: the magics hand it the shell, step records and n
 Tracking is on headless (:func:`tracking_decision`) or after ``%mlops track on``; mlflow is
 imported at the first tracked step only. The notebook (:func:`find_notebook`) names the
 experiment; the values of its parameters-cell names when the first step starts are the params.
+The parent run ends after the notebook's last code cell (headless), at the kernel's shutdown
+request (:mod:`~jupyter_mlops.jupyter.kernel_shutdown`), at ``%mlops track off`` or at exit.
 A tracking failure never breaks the notebook: one line on stderr, and tracking goes off.
 """
 
@@ -18,6 +20,8 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from jupyter_mlops.jupyter.kernel_shutdown import on_shutdown_request
 
 if TYPE_CHECKING:
     from jupyter_mlops.authoring.notebook_file import Cell
@@ -96,6 +100,27 @@ def parameter_names(cells: list[Cell]) -> list[str]:
     return names
 
 
+def declared_metrics_vars(cells: list[Cell]) -> dict[str, str]:
+    """Step name -> ``--metrics`` variable of the notebook's ``%%mlstep`` cells."""
+    from jupyter_mlops.authoring.stepline import is_step_cell, parse_step_line, split_step_cell
+    from jupyter_mlops.errors import StepDeclarationError
+
+    found: dict[str, str] = {}
+    for cell in (c for c in cells if c.cell_type == "code" and is_step_cell(c.source)):
+        with contextlib.suppress(StepDeclarationError):
+            options = parse_step_line(split_step_cell(cell.source)[0])
+            if options.metrics:
+                found[options.name] = options.metrics
+    return found
+
+
+def last_code_cell(cells: list[Cell]) -> tuple[int, str] | None:
+    """(how many code cells nbclient executes, the source of the last), or None: none."""
+    code = [c for c in cells if c.cell_type == "code" and "skip-execution" not in c.tags]
+    run = [source for source in (c.source.strip() for c in code) if source]
+    return (len(run), run[-1]) if run else None
+
+
 @contextlib.contextmanager
 def _mlflow(uri: str, action: str) -> Iterator[None]:
     """Errors as one-line TrackingErrors; no MLflow INFO lines in the cell output."""
@@ -130,6 +155,9 @@ class NotebookTracker:
         self.cell_failed = False
         self._client: Any = None
         self._params: list[str] = []
+        self._step_metrics: dict[str, dict[str, float]] = {}  # latest values of each step
+        self._metrics_vars: dict[str, str] = {}  # step -> its --metrics variable
+        self._last_cell: tuple[int, str] | None = None  # see last_code_cell
 
     def is_on(self) -> bool:
         """The decision, taken once (environment, kernel) unless ``set_enabled`` changed it."""
@@ -154,9 +182,17 @@ class NotebookTracker:
             self._guarded(self._record_step, record, namespace)
 
     def post_run_cell(self, result: Any) -> None:
-        """``shell.events`` hook: a failed cell fails a headless run (papermill stops there)."""
-        if (result.error_before_exec or result.error_in_exec) and executing_headless(self.shell):
+        """``shell.events`` hook, headless: a failed cell fails the run (papermill stops there);
+        the notebook's last code cell ends it (the kernel may be killed at shutdown)."""
+        if not executing_headless(self.shell):
+            return
+        if result.error_before_exec or result.error_in_exec:
             self.cell_failed = True
+        count, last = self._last_cell or (0, None)
+        executed = getattr(result, "execution_count", None)  # None: a step's body, nested
+        source = getattr(getattr(result, "info", None), "raw_cell", None)
+        if executed is not None and executed >= count and (source or "").strip() == last:
+            self.finish()
 
     def locate(self) -> None:
         """Find the notebook, the experiment name and the tracking URI (no MLflow import)."""
@@ -176,6 +212,7 @@ class NotebookTracker:
         from jupyter_mlops.tracking.gitinfo import git_commit
 
         self.locate()
+        self._step_metrics, self._metrics_vars, self._last_cell = {}, {}, None
         tags = {"mlops.pipeline": self.experiment, "mlops.source": "notebook"}
         tags.update({"mlops.tool_version": __version__, "mlops.status": "running"})
         if self.notebook is not None:
@@ -185,6 +222,8 @@ class NotebookTracker:
                 source = read_notebook(self.notebook)
                 tags["mlops.notebook_sha256"] = source.content_hash
                 self._params = parameter_names(source.cells)
+                self._metrics_vars = declared_metrics_vars(source.cells)
+                self._last_cell = last_code_cell(source.cells)
             self._commit = git_commit(self.notebook.parent)
             if self._commit:
                 tags["mlops.git_commit"] = tags["mlflow.source.git.commit"] = self._commit
@@ -197,7 +236,8 @@ class NotebookTracker:
             run = client.create_run(self._experiment_id, tags=tags)
             t.log_batch(client, run.info.run_id, params=params)
         self._client, self.run_id = client, run.info.run_id
-        atexit.register(self.finish)
+        atexit.register(self.finish)  # terminal IPython; a kernel that ends without a request
+        on_shutdown_request(self.shell, self.finish)
         self.shell.events.register("post_run_cell", self.post_run_cell)
 
     def _record_step(self, record: StepRecord, namespace: Mapping[str, Any]) -> None:
@@ -215,6 +255,9 @@ class NotebookTracker:
             tags["mlflow.source.git.commit"] = self._commit
         found = namespace.get(options.metrics) if ok and options and options.metrics else None
         metrics = numeric_metrics(found) if isinstance(found, Mapping) else {}
+        self._step_metrics[record.name] = metrics
+        if options is not None and options.metrics:
+            self._metrics_vars[record.name] = options.metrics
         params = {n: namespace[n] for n in record.reads if n in self._params and n in namespace}
         end, client = int(time.time() * 1000), self._client
         with _mlflow(self.tracking_uri, f"record step '{record.name}'"):
@@ -223,8 +266,6 @@ class NotebookTracker:
             duration = {DURATION_METRIC: record.duration}
             log_batch(client, run.info.run_id, params=params, metrics={**metrics, **duration})
             client.set_terminated(run.info.run_id, "FINISHED" if ok else "FAILED", end_time=end)
-            if metrics:
-                log_batch(client, str(self.run_id), metrics=metrics)
         if ok and options is not None and options.model:
             self._register_model(run.info.run_id, options.model, record, namespace)
 
@@ -247,8 +288,13 @@ class NotebookTracker:
             _warn(f"step '{record.name}': model '{var}' not registered: {_first_line(exc)}")
 
     def finish(self) -> None:
-        """End the parent run (at ``%mlops track off`` or exit): FAILED when the latest run of a
-        step failed or (headless) a cell failed after the first step; safe to call twice."""
+        """End the parent run (headless: after the last code cell or at the kernel's shutdown
+        request; ``%mlops track off``; exit) with the steps' metrics as :func:`run_metrics`
+        names them: FAILED when the latest run of a step failed or (headless) a cell failed
+        after the first step; safe to call twice."""
+        from jupyter_mlops.execute.run_result import run_metrics
+        from jupyter_mlops.tracking.store import log_batch
+
         run_id, self.run_id = self.run_id, None
         if run_id is None:
             return
@@ -256,10 +302,12 @@ class NotebookTracker:
             atexit.unregister(self.finish)
             self.shell.events.unregister("post_run_cell", self.post_run_cell)
         failed = self.cell_failed or "failed" in self.step_states.values()
-        self.step_states, self.cell_failed = {}, False
+        metrics = run_metrics(self._step_metrics, self._metrics_vars)
+        self.step_states, self.cell_failed, self._step_metrics = {}, False, {}
+        tags = {"mlops.status": "failed" if failed else "succeeded"}
         try:
             with _mlflow(self.tracking_uri, f"finish run {run_id}"):
-                self._client.set_tag(run_id, "mlops.status", "failed" if failed else "succeeded")
+                log_batch(self._client, run_id, metrics=metrics, tags=tags)
                 self._client.set_terminated(run_id, "FAILED" if failed else "FINISHED")
         except Exception as exc:
             _warn(_first_line(exc))
