@@ -269,15 +269,18 @@ def test_close_while_a_step_runs_ends_it_and_its_kernel(
     assert kernel_children() - before == set()
 
 
-# Ctrl-C is a real SIGINT: it wakes the main thread out of the event loop's select() at once.
-# (``_thread.interrupt_main()`` only sets a flag the main thread sees when it next runs Python
-# code, which a loop waiting on the kernel may not do for the whole 600 s step.)
+# As in `jupyter mlops run`: the step runs in a worker thread while the main thread waits, and
+# Ctrl-C is a real SIGINT. (Running the step in the main thread would hand the signal to
+# nbclient's own loop handler, which shuts the kernel down under the cell instead; and a process
+# started in the background inherits SIGINT ignored, so the default handler is set first.)
 INTERRUPTED_RUN = """
-import json, os, signal, sys, threading, time
+import faulthandler, json, os, signal, sys, threading, time
 from pathlib import Path
 from jupyter_mlops.execute.engines.base import StepJob
 from jupyter_mlops.execute.engines.papermill import PapermillEngine
 
+faulthandler.dump_traceback_later(90, exit=False)  # where it hangs, should it ever
+signal.signal(signal.SIGINT, signal.default_int_handler)
 data = json.loads(sys.argv[1])
 job = StepJob(**{k: Path(v) if k in PATHS else v for k, v in data.items()})
 engine = PapermillEngine(2, kernel_name=sys.argv[2])
@@ -291,11 +294,15 @@ def interrupt():
     os.kill(os.getpid(), signal.SIGINT)
 
 threading.Thread(target=interrupt, daemon=True).start()
+step = threading.Thread(target=engine.run, args=(job,), daemon=True)
+step.start()
 try:
-    engine.run(job)
+    while step.is_alive():
+        step.join(0.1)
     print(json.dumps({"interrupted": False}))
 except KeyboardInterrupt:
     engine.close()
+    step.join(60)
     print(json.dumps({"interrupted": True, "pids": pids, "left": engine._pool.kernel_pids()}))
 """
 
@@ -307,12 +314,16 @@ def test_keyboard_interrupt_then_close_leaves_no_kernel(
     paths = {k for k, v in job.__dict__.items() if isinstance(v, Path)}
     data = {k: str(v) if isinstance(v, Path) else v for k, v in job.__dict__.items()}
     script = f"PATHS = {sorted(paths)!r}\n" + textwrap.dedent(INTERRUPTED_RUN)
-    done = subprocess.run(
-        [sys.executable, "-c", script, json.dumps(data), kernel_name],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script, json.dumps(data), kernel_name],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except subprocess.TimeoutExpired as expired:
+        stderr = (expired.stderr or b"").decode(errors="replace")  # bytes, whatever text= says
+        raise AssertionError(f"the interrupted run hung; its stderr:\n{stderr}") from None
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["interrupted"] and result["left"] == []
