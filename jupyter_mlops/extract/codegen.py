@@ -1,6 +1,6 @@
 """Contents of an extracted pipeline package: pure functions from the Pipeline model to text.
 
-Files are returned unformatted; ``package_writer`` formats the Python code with ruff.
+Files are returned unformatted; ``writer.py`` formats the Python code with ruff.
 ``source`` is always the notebook path relative to the pipeline folder (posix).
 """
 

@@ -2,7 +2,7 @@
 store runs of a notebook or pipeline folder use.
 
 Read-only queries behind ``GET runs`` and ``GET models/<name>`` of the server extension
-(``model_versions.py`` lists the versions; this adds their gate tags). mlflow is imported
+(``registry/versions.py`` lists the versions; this adds their gate tags). mlflow is imported
 inside functions.
 """
 

@@ -1,7 +1,7 @@
 """What the in-notebook panel shows per step, and how its parameter fields are read.
 
 Core module (no widgets): rows come from the pipeline model or from the steps this kernel
-session ran; ``panel_html`` draws them, ``panel_model`` updates them during a run.
+session ran; ``html.py`` draws them, ``state.py`` updates them during a run.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ built, never by ``%load_ext``; mlflow only when a store exists to list models fr
 Extract and Run work in a background thread, so the notebook stays usable during a run.
 Run uses the ``inprocess`` engine by default (no kernel start per step, no papermill import
 in this kernel); pick ``papermill`` to keep each executed step notebook as a report. What
-Cancel does is described in ``panel_model``. Logic lives in ``panel_model`` (core).
+Cancel does is described in ``state.py``. Logic lives in ``state.py`` (``PanelModel``).
 """
 
 from __future__ import annotations

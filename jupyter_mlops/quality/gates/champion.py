@@ -1,6 +1,6 @@
 """Gate a newly registered model version against the current champion, and record it.
 
-Called by ``recording.py`` right after a version is registered (without an alias): the
+Called by the after-run link ``gates`` (``link.py``) right after a version is registered (without an alias): the
 champion (alias ``champion`` of the same registered model) is re-scored on this run's
 evaluation data (``rescoring.py``), ``gates.decide`` compares, and then
 

@@ -16,9 +16,9 @@
         metrics: [accuracy]         # optional subset of the gated metrics (default: all)
       promote: champion             # optional: move this alias to a validated version
 
-This module only reads the section; ``gate_decision.py`` decides, ``rescoring.py`` re-scores
-the champion on the run's evaluation data and ``model_gate.py`` runs the gates after a
-registration and records the outcome.
+This module only reads the section; ``decision.py`` decides, ``rescoring.py`` re-scores
+the champion on the run's evaluation data, and ``champion.py`` (called by the after-run link
+in ``link.py``) runs the gates after a registration and records the outcome.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The gate decision: is a new model version validated or rejected, and why.
 
 Pure logic over numbers: this run's metrics, the champion's re-scored metrics and per-slice
-values (``rescoring.py``) against a ``GateConfig`` (``gates.py``). Without a champion only
+values (``rescoring.py``) against a ``GateConfig`` (``config.py``). Without a champion only
 the absolute thresholds decide; with one, every gated metric must also improve on it by
 ``min_improvement`` (default 0: not worse) and/or ``min_relative_improvement``, and no
 slice may regress by more than the slice tolerance.
