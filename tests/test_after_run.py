@@ -61,37 +61,61 @@ def outcome(pipeline: Path, tracking_uri: str) -> dict[str, Any]:
     }
 
 
-def test_cli_rest_and_widgets_runs_leave_the_same_records(
-    tmp_path: Path, tracking_uri: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def run_from(front_end: str, folder: Path, store: str, start_rest: Any = None) -> Path:
+    """Extract the example into ``folder`` and run it from ``front_end`` (cli, rest, widgets)
+    with MLflow store ``store``; the pipeline folder."""
+    notebook, pipeline = extracted(folder)
+    if front_end == "cli":
+        assert cli.main(["run", str(pipeline), "--engine", "inprocess"]) == 0
+    elif front_end == "rest":
+        assert start_rest is not None
+        done = start_rest(notebook)
+        assert done["status"] == "succeeded", done
+    else:
+        model = PanelModel(notebook)
+        result = model.run({"n": "500", "C": "1.0"}, engine="inprocess")
+        assert result is not None and result.status == "succeeded", model.message
+    return pipeline
+
+
+def run_manager_start(notebook: Path) -> dict[str, Any]:
+    """What ``POST /jupyter-mlops/run`` starts, without tornado (test_server.py goes through
+    real HTTP)."""
+    folder = notebook.parent / "pipelines" / "quality"
+    manager = RunManager()
+    try:
+        started = manager.start(
+            notebook, folder=folder, pipeline="quality", steps=STEPS, engine="inprocess"
+        )
+        return manager.wait(started.id, timeout=300).snapshot()
+    finally:
+        manager.shutdown()
+
+
+def same_outcomes(
+    tmp_path: Path, template: str, monkeypatch: pytest.MonkeyPatch, start_rest: Any
+) -> dict[str, dict[str, Any]]:
+    """Each front end's outcome, each with a fresh copy of the MLflow store."""
     outcomes = {}
-    stores = {}
     for front_end in ("cli", "rest", "widgets"):
-        _, pipeline = extracted(tmp_path / front_end)
-        store = stores[front_end] = f"sqlite:///{tmp_path / front_end / 'mlflow.db'}"
-        shutil.copy(tracking_uri.removeprefix("sqlite:///"), tmp_path / front_end / "mlflow.db")
+        folder = tmp_path / front_end
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(template.removeprefix("sqlite:///"), folder / "mlflow.db")
+        store = f"sqlite:///{folder / 'mlflow.db'}"
         monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
-        if front_end == "cli":
-            assert cli.main(["run", str(pipeline), "--engine", "inprocess"]) == 0
-        elif front_end == "rest":  # what POST /jupyter-mlops/run does, without tornado
-            manager = RunManager()
-            try:
-                started = manager.start(
-                    pipeline, folder=pipeline, pipeline="quality", steps=STEPS, engine="inprocess"
-                )
-                done = manager.wait(started.id, timeout=300).snapshot()
-            finally:
-                manager.shutdown()
-            assert done["status"] == "succeeded", done
-        else:
-            model = PanelModel(tmp_path / front_end / "quality.ipynb")
-            result = model.run({"n": "500", "C": "1.0"}, engine="inprocess")
-            assert result is not None and result.status == "succeeded", model.message
+        pipeline = run_from(front_end, folder, store, start_rest)
         outcomes[front_end] = outcome(pipeline, store)
     assert outcomes["cli"]["versions"] == [("1", "validated")]
     assert outcomes["cli"]["parents"] == [("FINISHED", "succeeded")]
     assert sorted(outcomes["cli"]["step_runs"]) == sorted(STEPS)
     assert outcomes["cli"]["fixtures"]
+    return outcomes
+
+
+def test_cli_rest_and_widgets_runs_leave_the_same_records(
+    tmp_path: Path, tracking_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcomes = same_outcomes(tmp_path, tracking_uri, monkeypatch, run_manager_start)
     assert outcomes["rest"] == outcomes["cli"]
     assert outcomes["widgets"] == outcomes["cli"]
 

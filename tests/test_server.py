@@ -459,3 +459,21 @@ def test_unexpected_errors_are_500_without_traceback(
     code, body = api.get("pipeline", path="work/flow.ipynb")
     assert code == 500
     assert "secret" not in body["message"] and "server log" in body["message"]
+
+
+def test_a_rest_run_leaves_the_same_records_as_cli_and_widget_runs(
+    api: Api, jp_root_dir: Path, tracking_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``POST run`` over HTTP: the same schemas, fixtures, MLflow records, version, gate outcome
+    and metric as the same run from the CLI and from the widgets (test_after_run.py)."""
+    from test_after_run import same_outcomes
+
+    def start_over_http(notebook: Path) -> dict[str, Any]:
+        path = notebook.relative_to(jp_root_dir).as_posix()
+        code, started = api.post("run", {"path": path, "engine": "inprocess"})
+        assert code == 202, started
+        return api.wait(started["id"], timeout=300)
+
+    outcomes = same_outcomes(jp_root_dir / "same", tracking_uri, monkeypatch, start_over_http)
+    assert outcomes["rest"] == outcomes["cli"]
+    assert outcomes["widgets"] == outcomes["cli"]
