@@ -128,8 +128,7 @@ def run(target: str | Path, options: RunOptions | None = None) -> RunResult:
 
     resolved = resolve_target(target)
     folder = extract(resolved.notebook).folder if resolved.notebook else resolved.folder
-    _check_gates(folder)
-    return run_pipeline(folder, options or RunOptions())
+    return run_pipeline(folder, options or RunOptions())  # refuses bad gates before any step
 
 
 def _check_gates(folder: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from jupyter_mlops.execute.status import StepStatus
-from jupyter_mlops.quality.gates.config import read_gates
+from jupyter_mlops.quality.gates.config import GateConfig, read_gates
 from jupyter_mlops.quality.gates.decision import decide
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ def gates_link(context: AfterRun) -> None:
     gates = read_gates(context.pipeline_file)
     if not context.track:
         if gates is not None:
-            _thresholds_only(context)
+            _thresholds_only(context, gates)
         return
     from jupyter_mlops.quality.gates.champion import gate_version
     from jupyter_mlops.registry.models import CHALLENGER, set_alias
@@ -45,10 +45,8 @@ def gates_link(context: AfterRun) -> None:
         context.remember(step)
 
 
-def _thresholds_only(context: AfterRun) -> None:
+def _thresholds_only(context: AfterRun, gates: GateConfig) -> None:
     """Untracked: the absolute thresholds on this run's metrics; nothing is recorded."""
-    gates = read_gates(context.pipeline_file)
-    assert gates is not None  # checked by the caller
     result = context.result
     for step in context.model_steps():
         gated = gates.for_model(step.name)
