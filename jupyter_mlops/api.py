@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jupyter_mlops.errors import PipelineError
+from jupyter_mlops.errors import MlopsError, PipelineError
 from jupyter_mlops.execute.runner import RunOptions
 from jupyter_mlops.pipeline.layout import Target, default_output_dir, resolve_target
 
@@ -41,7 +41,9 @@ __all__ = [
     "generated_tests",
     "load_pipeline",
     "load_unsaved_pipeline",
+    "model_names",
     "model_versions",
+    "pipeline_model_versions",
     "pipeline_name",
     "plan_run",
     "promote",
@@ -155,20 +157,55 @@ def recent_runs(target: str | Path, pipeline: str, limit: int = 20) -> dict[str,
     return latest(tracking_uri_for(target), pipeline, limit)
 
 
-def model_versions(target: str | Path, name: str, limit: int = 20) -> dict[str, Any]:
-    """The versions of registered model ``name`` with aliases, metrics and gate tags."""
+def model_versions(
+    target: str | Path, name: str, limit: int = 20, tracking_uri: str | None = None
+) -> dict[str, Any]:
+    """The versions of registered model ``name`` with aliases, metrics and gate tags (in
+    ``tracking_uri``, default: the store runs of ``target`` use)."""
     from jupyter_mlops.registry.versions import list_model_versions, store_configured
     from jupyter_mlops.tracking.history import version_gates
 
-    uri = tracking_uri_for(target)
+    uri = tracking_uri_for(target, tracking_uri)
+    models = _pipeline_models(target)
     if not store_configured(uri):
-        return {"name": name, "aliases": {}, "versions": []}
+        return {"name": name, "aliases": {}, "versions": [], **models}
     versions = [info.to_json() for info in list_model_versions(uri, name, limit)]
     gates = version_gates(uri, name)
     for version in versions:
         version["gates"] = gates.get(version["version"], {})
     aliases = {alias: v["version"] for v in versions for alias in v["aliases"]}
-    return {"name": name, "aliases": dict(sorted(aliases.items())), "versions": versions}
+    aliases = dict(sorted(aliases.items()))
+    return {"name": name, "aliases": aliases, "versions": versions, **models}
+
+
+def _pipeline_models(target: str | Path) -> dict[str, list[str]]:
+    """``{"models": [...]}``: the registered models of the pipeline at ``target``, which a
+    front end then asks for one by one; {} when ``target`` is no pipeline with a model."""
+    try:
+        names = list(model_names(target).values())
+    except MlopsError:
+        return {}
+    return {"models": names} if names else {}
+
+
+def model_names(target: str | Path | Pipeline) -> dict[str, str]:
+    """``--model`` step → the registered model its runs register (``model_names.py``), of
+    a notebook, a pipeline folder or a pipeline model."""
+    from jupyter_mlops.pipeline.model import Pipeline
+    from jupyter_mlops.pipeline.model_names import model_names as names_of
+
+    return names_of(target if isinstance(target, Pipeline) else load_pipeline(target))
+
+
+def pipeline_model_versions(
+    target: str | Path, limit: int = 20, tracking_uri: str | None = None
+) -> dict[str, Any]:
+    """Every registered model of the pipeline of ``target``, in notebook order:
+    ``{"models": [{"step", "name", "aliases", "versions"}, ...]}``."""
+    models = []
+    for step, name in model_names(target).items():
+        models.append({"step": step, **model_versions(target, name, limit, tracking_uri)})
+    return {"models": models}
 
 
 def promote(

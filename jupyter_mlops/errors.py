@@ -80,6 +80,10 @@ class PipelineError(MlopsError):
     """An extracted pipeline folder is missing or its pipeline.yaml is invalid."""
 
 
+class DuplicateModelName(PipelineError):
+    """Two ``--model`` steps would register the same model name."""
+
+
 class StepFailed(MlopsError):
     """A step raised while running; the run failed."""
 
@@ -149,6 +153,12 @@ class ParameterError(MlopsError):
 
 class KernelPoolError(MlopsError):
     """A kernel could not be started, or the pool is closed."""
+
+    exit_code = 1
+
+
+class WorkerPoolError(MlopsError):
+    """The in-process engine's worker template cannot fork (it died, or the pool is closed)."""
 
     exit_code = 1
 

@@ -394,7 +394,9 @@ def test_unused_imports_of_a_cell_pass_ruff(tmp_path: Path, monkeypatch) -> None
         raw, squares = steps
         summary_step = importlib.import_module("unused_imports.summary").summary
         assert (raw, squares) == ([3, 1, 2], [30, 10, 20])
-        assert summary_step(raw=raw, squares=squares) is None
+        # summary is a sink step: it returns its final values, the results the run keeps.
+        total, seen = summary_step(raw=raw, squares=squares)
+        assert (total, dict(seen)) == (62.0, {3: 1, 1: 1, 2: 1})
     finally:
         for name in [m for m in sys.modules if m.split(".")[0] == "unused_imports"]:
             del sys.modules[name]

@@ -119,12 +119,13 @@ EXPECTED: dict[str, dict[str, Any]] = {
                 "outputs": ["forest_metrics"],
                 "params": [],
             },
-            # The last step: nothing reads what it computes and it declares no model/metrics.
+            # The last step, a sink: nothing reads what it computes, so its final values
+            # (the displayed table and the printed best model) are kept as results.
             {
                 "name": "compare",
                 "cell": 20,
                 "inputs": {"forest_metrics": "evaluate_forest", "ridge_metrics": "evaluate_ridge"},
-                "outputs": [],
+                "outputs": ["best", "comparison"],
                 "params": [],
             },
         ],

@@ -51,14 +51,14 @@ def test_run_captures_fixtures_of_every_step_input(ran: Path) -> None:
         "arrays.ya",
         "train.model",
     }
-    assert manifest["not_captured"] == {}
+    assert manifest["not_captured"] == manifest["full_data"] == {}
     df = manifest["fixtures"]["load.df"]
     assert (df["rows"], df["of_rows"], df["type"]) == (200, 500, "pandas.DataFrame")
     assert df["sampling"] == "stratified by load.df['target']"
     assert manifest["fixtures"]["split.X_test"]["rows"] == 100  # under 200: kept whole
     assert "sampling" not in manifest["fixtures"]["split.X_test"]
     assert manifest["outputs"]["train"] == {
-        "model": {"type": manifest["fixtures"]["train.model"]["type"]}
+        "model": {"type": manifest["fixtures"]["train.model"]["type"], "nan_columns": []}
     }
     assert manifest["outputs"]["evaluate"]["metrics"]["type"] == "dict"
     assert manifest["outputs"]["arrays"]["Xa"] == {"type": "numpy.ndarray", "nan_columns": []}
@@ -176,3 +176,22 @@ def test_bad_manifest_and_bad_arguments_are_refused(pipeline: Path) -> None:
         capture_fixtures(pipeline, max_rows=0)
     with pytest.raises(FixtureError, match="no fixture 'nope.x'"):
         load_fixture(pipeline, "nope.x", {"fixtures": {}})
+
+
+def test_a_step_failing_on_its_sampled_inputs_gets_them_whole(pipeline: Path) -> None:
+    notebook = pipeline.parent.parent / "quality.ipynb"
+    nb = json.loads(notebook.read_text())
+    for cell in nb["cells"]:
+        source = "".join(cell["source"])
+        cell["source"] = source.replace("cut = int(", "assert len(df) == 500\ncut = int(")
+    notebook.write_text(json.dumps(nb))
+    write_package(scan_notebook(notebook), pipeline)
+    captured = capture_fixtures(pipeline)  # from the cached run: split's code changed since
+    df = captured.manifest["fixtures"]["load.df"]
+    assert (df["rows"], df["of_rows"]) == (500, 500)
+    assert df["sampling"] == "kept whole: step 'split' fails on a sample (AssertionError: )"
+    assert captured.manifest["fixtures"]["split.X_train"]["rows"] == 200  # train copes
+    assert "load.df: pandas.DataFrame, 500 of 500 rows, kept whole: step 'split'" in (
+        captured.describe()
+    )
+    assert len(load_fixture(pipeline, "load.df")) == 500

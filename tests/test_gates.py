@@ -344,6 +344,7 @@ def test_a_good_model_becomes_champion_and_a_worse_one_is_rejected(
     assert good.model_version == "1"
     assert good.gates is not None
     assert good.to_json()["gates"] == {
+        "model": "gated",
         "outcome": "validated",
         "version": "1",
         "reasons": [],

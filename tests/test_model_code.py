@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow_fixtures import H_RAW, assert_no_global_store, client_for, recorder, ref
+from model_loading import python
 
 from jupyter_mlops.execute.run_result import StepResult
 from jupyter_mlops.execute.status import StepStatus
@@ -73,21 +74,6 @@ RUN_MODEL = textwrap.dedent(
     print(json.dumps(model.predict(X).tolist()))
     """
 )
-
-
-def python(code: str, *args: str, cwd: Path, env: dict[str, str] | None = None) -> Any:
-    """Run ``code`` in a new interpreter; its last stdout line, as JSON."""
-    environ = {k: v for k, v in (env or os.environ).items() if k != "PYTHONPATH"}
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        cwd=cwd,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def load_elsewhere(

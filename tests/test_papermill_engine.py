@@ -21,6 +21,7 @@ from jupyter_mlops.authoring.scan import scan_notebook
 from jupyter_mlops.execute.engines.base import StepJob, get_engine
 from jupyter_mlops.execute.engines.kernel_pool import KernelPool, LaunchConfig
 from jupyter_mlops.execute.engines.papermill import PapermillEngine, user_traceback_text
+from jupyter_mlops.execute.engines.worker_pool import TEMPLATE_MODULE
 from jupyter_mlops.extract.writer import write_package
 from jupyter_mlops.pipeline.model import Pipeline
 
@@ -94,11 +95,14 @@ def make_job(
 
 
 def kernel_children() -> set[int]:
-    """Kernel processes started by this test process (directly or not)."""
+    """Kernel processes started by this test process (directly or not): launched kernels,
+    and the kernel templates with the kernels they forked."""
     found = set()
     for child in psutil.Process().children(recursive=True):
         try:
-            kernel = any("ipykernel_launcher" in part for part in child.cmdline())
+            kernel = any(
+                "ipykernel_launcher" in part or TEMPLATE_MODULE in part for part in child.cmdline()
+            )
             if kernel and child.status() != psutil.STATUS_ZOMBIE:
                 found.add(child.pid)
         except psutil.NoSuchProcess:
@@ -345,6 +349,21 @@ def test_pool_hands_each_kernel_out_once(kernel_name: str, tmp_path: Path) -> No
         stopping.result(timeout=30)
         assert not first.has_kernel
         assert len(pool.kernel_pids()) == 1
+    assert pool.kernel_pids() == []
+
+
+def test_kernels_are_forked_from_one_template_that_imported_the_preload(
+    kernel_name: str, tmp_path: Path
+) -> None:
+    config = LaunchConfig.of(kernel_name, cwd=tmp_path)
+    with KernelPool(preload=["json"]) as pool:
+        pool.fill(config, 2)
+        first, second = pool.take(config), pool.take(config)
+        parents = {psutil.Process(pid).ppid() for pid in pool.kernel_pids()}
+        assert len(parents) == 1 and len(pool.kernel_pids()) == 2
+        template = psutil.Process(parents.pop()).cmdline()
+        assert TEMPLATE_MODULE in template and "json" in template[-1]  # its preload list
+        assert first.provisioner.process.pid != second.provisioner.process.pid  # type: ignore[union-attr]
     assert pool.kernel_pids() == []
 
 

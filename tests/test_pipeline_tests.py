@@ -5,20 +5,33 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from quality_pipeline import CELLS, TRAIN, cli, copy_pipeline, extracted_and_run
+from sklearn.datasets import load_breast_cancer
 
 from jupyter_mlops.authoring.scan import scan_notebook
 from jupyter_mlops.errors import StepDeclarationError
 from jupyter_mlops.extract.codegen import generate_files
 from jupyter_mlops.extract.writer import write_package
-from jupyter_mlops.quality.fixtures import capture_fixtures, fixtures_dir
-from jupyter_mlops.runtime.testing import NO_FIXTURES, non_finite
+from jupyter_mlops.pipeline.model import Step
+from jupyter_mlops.quality.fixtures import capture_fixtures, fixtures_dir, read_manifest
+from jupyter_mlops.quality.non_finite import nan_locations
+from jupyter_mlops.runtime.model_data import model_data
+from jupyter_mlops.runtime.testing import (
+    NO_FIXTURES,
+    StepOnFixtures,
+    check_beats_dummy,
+    non_finite,
+)
+
+NOTEBOOKS = Path(__file__).parent / "notebooks"
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +164,7 @@ def test_non_finite_finds_nan_and_inf_in_numbers_frames_arrays_and_dicts() -> No
     assert non_finite(frame, "df") == ["df['x'] has 1 inf value(s)"] + [
         "df['y'] has 1 NaN value(s), the captured run had none"
     ]
-    assert non_finite(frame, "df", frozenset({"y"})) == ["df['x'] has 1 inf value(s)"]
+    assert non_finite(frame, "df", frozenset({"['y']"})) == ["df['x'] has 1 inf value(s)"]
     assert non_finite({"rmse": math.nan, "n": 3, "ok": True}, "m") == ["m['rmse'] is nan"]
     assert non_finite(np.array([[1.0, np.inf]]), "a") == ["a['1'] has 1 inf value(s)"]
     assert non_finite(np.array([np.nan, 1.0]), "v") == [
@@ -171,3 +184,92 @@ def test_test_command_refuses_a_folder_without_a_pipeline(tmp_path: Path) -> Non
         f"error: {tmp_path}/pipeline.yaml: no pipeline.yaml here; extract the notebook first "
         "(jupyter mlops extract NOTEBOOK)\n"
     )
+
+
+def test_nan_locations_are_recorded_and_checked_the_same_way_for_any_value() -> None:
+    frame = pd.DataFrame({"x": [1.0, np.nan], "s": ["a", 1]})  # mixed column: cloudpickled
+    value = {"frame": frame, "scores": [0.5, math.nan], "array": np.array([[np.nan, 1.0]])}
+    recorded = frozenset(nan_locations(value))
+    assert recorded == {"['frame']['x']", "['scores'][1]", "['array']['0']"}
+    assert non_finite(value, "out", recorded) == []
+    assert non_finite(value, "out") == [
+        "out['frame']['x'] has 1 NaN value(s), the captured run had none",
+        "out['scores'][1] is nan",
+        "out['array']['0'] has 1 NaN value(s), the captured run had none",
+    ]
+
+
+def _model_step(model: object, inputs: dict, kept: dict | None = None) -> StepOnFixtures:
+    step = Step("train", 1, "", inputs=dict.fromkeys(inputs, "split"), model="model")
+    return StepOnFixtures(Path("."), step, inputs, {"model": model}, {}, kept or {})
+
+
+def test_a_model_worse_than_the_dummy_fails_on_the_data_it_was_trained_on() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    flipped = 1 - y  # trained on inverted labels: worse than predicting the majority class
+    worse = LogisticRegression(max_iter=5000).fit(X.iloc[:, :3], flipped)
+    with pytest.raises(AssertionError) as failed:  # X holds the model's 3 columns and more
+        check_beats_dummy(_model_step(worse, {"X": X, "y": y}))
+    message = str(failed.value)
+    assert message.startswith("step 'train': model 'model' scores 0.")
+    assert "accuracy on its fixtures' training data (X, y), no better than Dummy" in message
+    good = LogisticRegression(max_iter=5000).fit(X.iloc[:, :3], y)
+    check_beats_dummy(_model_step(good, {"X": X, "y": y}))
+
+
+def test_the_dummy_check_prefers_held_out_data_and_skips_when_no_data_fits() -> None:
+    from sklearn.linear_model import LinearRegression
+
+    X, y = load_breast_cancer(return_X_y=True)
+    model = LinearRegression().fit(X[:400, :4], y[:400])
+    inputs = {"X_train": X[:400], "y_train": y[:400], "X_test": X[400:], "y_test": y[400:]}
+    kept = {"X_train_4": X[:400, :4], "X_test_4": X[400:, :4]}
+    data = model_data(model, inputs | kept)
+    assert data is not None and (data.description, data.held_out) == ("(X_test_4, y_test)", True)
+    check_beats_dummy(_model_step(model, inputs, kept))
+    with pytest.raises(pytest.skip.Exception, match="holds the 4 feature"):
+        check_beats_dummy(_model_step(model, inputs))
+
+
+@pytest.fixture(scope="module")
+def notebook_runs(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Runs tests/notebooks/<stem>.ipynb once (in-process, untracked); its pipeline folder.
+    (tests/test_notebook_patterns.py puts every pattern notebook through the generated tests.)"""
+    folders: dict[str, Path] = {}
+
+    def ran(stem: str) -> Path:
+        if stem not in folders:
+            root = tmp_path_factory.mktemp(stem)
+            notebook = shutil.copy(NOTEBOOKS / f"{stem}.ipynb", root)
+            done = cli("run", str(notebook), "--engine", "inprocess", "--no-track")
+            assert done.returncode == 0, done.stdout + done.stderr
+            folders[stem] = root / "pipelines" / stem
+        return folders[stem]
+
+    return ran
+
+
+def test_a_positional_split_keeps_its_input_whole_or_skips_with_the_reason(
+    notebook_runs: Callable[[str], Path], tmp_path: Path
+) -> None:
+    ran = notebook_runs("tests_positional_split")
+    item = (read_manifest(ran) or {})["fixtures"]["load.data"]
+    assert (item["rows"], item["of_rows"]) == (569, 569)
+    assert item["sampling"] == (
+        "kept whole: step 'split' fails on a sample "
+        "(output 'test' (the run had 169 rows) came out empty)"
+    )
+    folder = Path(shutil.copytree(ran.parent.parent, tmp_path / "copy")) / ran.relative_to(
+        ran.parent.parent
+    )
+    captured = capture_fixtures(folder, max_bytes=10)
+    reason = captured.manifest["full_data"]["split"]
+    assert reason.startswith("step 'split' fails on sampled fixtures (output 'test' (the run")
+    assert reason.endswith("over the 0.0 MB limit: its tests need the full data")
+    code, out = mlops_test(folder, "-k", "split or whole_pipeline", "-rs")
+    assert code == 0, out
+    skipped = [line for line in out.splitlines() if line.startswith("SKIPPED")]
+    assert "2 passed, 5 skipped" in out, out
+    assert skipped and all(line.endswith(reason) for line in skipped), out

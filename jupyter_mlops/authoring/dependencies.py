@@ -19,6 +19,7 @@ from jupyter_mlops.authoring.cells import (
     SetupCell,
     StepCell,
 )
+from jupyter_mlops.authoring.sink_results import step_results
 from jupyter_mlops.errors import DependencyError, MlopsError, StepDeclarationError
 from jupyter_mlops.pipeline.model import SetupName, Step
 
@@ -127,6 +128,7 @@ class _Resolver:
             cell=part.cell,
             code=part.code,
             model=options.model,
+            model_name=options.model_name,
             metrics=options.metrics,
             no_cache=options.no_cache,
         )
@@ -246,6 +248,7 @@ class _Resolver:
         analysis = part.analysis
         writes = list(part.options.outputs) if part.options.outputs is not None else analysis.writes
         self.assigned[step.name] = list(writes)
+        step.results = step_results(step, part.code, writes) if part.options.outputs is None else []
         for option, variable in (("--model", step.model), ("--metrics", step.metrics)):
             if variable is not None and variable not in writes:
                 self._error(
@@ -337,9 +340,11 @@ class _Resolver:
         self.result.errors.append(cls(message, cell=cell, step=step, name=name))
 
     def _finish_outputs(self) -> None:
-        """Outputs in the order the cell first assigns them: the step function's return order."""
+        """Outputs in the order the cell first assigns them: the step function's return order.
+        A sink step (no later step reads from it) also returns its results."""
         for step in self.result.steps:
-            wanted = set(step.outputs) | self.consumed.get(step.name, set())
+            step.results = [] if step.name in self.consumed else step.results
+            wanted = set(step.outputs) | self.consumed.get(step.name, set()) | set(step.results)
             assigned = self.assigned.get(step.name, [])
             step.outputs = [n for n in assigned if n in wanted] + sorted(wanted - set(assigned))
             step.inputs = dict(sorted(step.inputs.items()))

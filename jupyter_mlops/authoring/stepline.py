@@ -7,14 +7,18 @@ import shlex
 from dataclasses import dataclass
 
 from jupyter_mlops.errors import StepDeclarationError
+from jupyter_mlops.pipeline.model_names import MODEL_NAME
 
 MAGIC = "%%mlstep"
 RESERVED_STEP_NAMES = frozenset({"common"})
 
 _LIST_OPTIONS = {"--inputs": "inputs", "--outputs": "outputs"}
-_VAR_OPTIONS = {"--model": "model", "--metrics": "metrics"}
+_VAR_OPTIONS = {"--model": "model", "--model-name": "model_name", "--metrics": "metrics"}
 _FLAG_OPTIONS = {"--no-cache": "no_cache"}
-OPTIONS_HELP = "%%mlstep NAME [--inputs A B ...] [--outputs C D ...] [--model VAR] [--metrics VAR] [--no-cache]"
+OPTIONS_HELP = (
+    "%%mlstep NAME [--inputs A B ...] [--outputs C D ...] [--model VAR [--model-name NAME]] "
+    "[--metrics VAR] [--no-cache]"
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class StepOptions:
     inputs: tuple[str, ...] | None = None
     outputs: tuple[str, ...] | None = None
     model: str | None = None
+    model_name: str | None = None  # the registered model name (default: see model_names.py)
     metrics: str | None = None
     no_cache: bool = False
 
@@ -78,7 +83,13 @@ def parse_step_line(args: str) -> StepOptions:
             current = None
     for key in (*_LIST_OPTIONS.values(), *_VAR_OPTIONS.values()):
         if key in values and values[key] in ((), None):
-            raise StepDeclarationError(f"option --{key} needs a variable name", step=name)
+            what = "a model name" if key == "model_name" else "a variable name"
+            option = "--" + key.replace("_", "-")
+            raise StepDeclarationError(f"option {option} needs {what}", step=name)
+    if values.get("model_name") and not values.get("model"):
+        raise StepDeclarationError(
+            "option --model-name needs --model VAR (the variable it names)", step=name
+        )
     return StepOptions(name=name, **values)  # type: ignore[arg-type]
 
 
@@ -98,6 +109,15 @@ def _take_option(token: str, values: dict[str, object], step: str) -> str | None
 
 
 def _add_value(key: str, token: str, values: dict[str, object], step: str) -> None:
+    if key == "model_name":
+        if not MODEL_NAME.fullmatch(token):
+            raise StepDeclarationError(
+                f"--model-name '{token}' is not a model name (letters, digits, '_', '.', '-')",
+                step=step,
+                name=token,
+            )
+        values[key] = token
+        return
     check_identifier(token, f"--{key} variable")
     if key in _LIST_OPTIONS.values():
         current = values[key]

@@ -155,7 +155,7 @@ def show_command(args: argparse.Namespace) -> int:
         return 0
     from jupyter_mlops.cli.show import render_pipeline
 
-    print(render_pipeline(pipeline))
+    print(render_pipeline(pipeline, api.model_names(pipeline)))
     return 0
 
 
@@ -195,7 +195,7 @@ def run_command(args: argparse.Namespace) -> int:
         options.progress = progress
         result = api.run(args.target, options)
     print_run_report(result, as_json=args.json)
-    if args.fail_on_rejected and result.gates is not None and not result.gates.validated:
+    if args.fail_on_rejected and result.gates_rejected:
         return 1
     return 0 if result.status == RunStatus.SUCCEEDED else 1
 

@@ -8,12 +8,19 @@ from jupyter_mlops.pipeline.model import Pipeline, Step
 _HEADERS = ("step", "cell", "inputs (← step)", "outputs", "params")
 
 
-def render_pipeline(pipeline: Pipeline) -> str:
-    """The steps table, the DAG and any warnings, as plain text."""
+def render_pipeline(pipeline: Pipeline, models: dict[str, str] | None = None) -> str:
+    """The steps table, the DAG, the registered models (``--model`` step → model name)
+    and any warnings, as plain text."""
     params = ", ".join(f"{k}={v!r}" for k, v in pipeline.params.items()) or "(none)"
     lines = [f"Pipeline {pipeline.name}  (from {pipeline.notebook})", f"Parameters: {params}", ""]
     lines += render_table([_row(step) for step in pipeline.steps])
     lines += ["", "DAG:", render_text([(s.name, s.upstream()) for s in pipeline.steps])]
+    if models:
+        lines += ["", "Registered models:"]
+        lines += [
+            f"  {name}  (step {step}, variable {pipeline.step(step).model})"
+            for step, name in models.items()
+        ]
     if pipeline.left_out:
         cells = ", ".join(str(c) for c in pipeline.left_out)
         lines += ["", f"Left out of the pipeline: cells {cells}"]

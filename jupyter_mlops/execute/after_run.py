@@ -40,6 +40,15 @@ class AfterRun:
     uri: str | None = None  # the resolved tracking URI once the run is being recorded
     recorder: RunRecorder | None = None
     registered: dict[str, str] = field(default_factory=dict)  # model step -> new version
+    model_names: dict[str, str] = field(default_factory=dict)  # model step -> registered name
+
+    def model_name(self, step: str) -> str:
+        """The registered model name of ``--model`` step ``step`` (``model_names.py``)."""
+        if not self.model_names:
+            from jupyter_mlops.pipeline.model_names import model_names
+
+            self.model_names = model_names(self.pipeline_file.pipeline)
+        return self.model_names[step]
 
     @property
     def succeeded(self) -> bool:
@@ -66,6 +75,7 @@ class AfterRun:
             parent_run_id=step.parent_run_id,
             metrics=step.metrics,
             model_version=step.model_version,
+            model_name=step.model_name,
         )
         self.cache.record(step.name, entry)
 

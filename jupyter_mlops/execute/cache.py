@@ -84,6 +84,7 @@ class CacheEntry:
     parent_run_id: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     model_version: str | None = None  # the registered version of a --model step's model
+    model_name: str | None = None  # the registered model of that version (None: older entry)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +95,7 @@ class CacheEntry:
             "parent_run_id": self.parent_run_id,
             "metrics": self.metrics,
             "model_version": self.model_version,
+            "model_name": self.model_name,
         }
 
     @classmethod
@@ -106,6 +108,7 @@ class CacheEntry:
             parent_run_id=data.get("parent_run_id"),
             metrics=dict(data.get("metrics") or {}),
             model_version=data.get("model_version"),
+            model_name=data.get("model_name"),
         )
 
 

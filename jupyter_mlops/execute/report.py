@@ -8,9 +8,15 @@ decision, notes: stdout, or stderr under ``--json``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.execute.run_result import RunResult, StepResult
 from jupyter_mlops.execute.status import StepStatus
+
+if TYPE_CHECKING:
+    from jupyter_mlops.artifacts.store import ArtifactRef, ArtifactStore
+    from jupyter_mlops.quality.gates.decision import GateOutcome
 
 
 @dataclass
@@ -48,10 +54,11 @@ def run_report(result: RunResult) -> RunReport:
         f"wrote data schema {path} (and its drift statistics): review and commit"
         for path in result.schemas_written
     ]
+    report.summary += result_lines(result)
     report.summary.append(summary_line(result))
-    if result.gates is not None:
-        report.summary.append(gates_line(result))
-        report.summary += [f"  - {reason}" for reason in result.gates.reasons]
+    for gates in result.model_gates.values():
+        report.summary.append(gates_line(gates, named=len(result.model_gates) > 1))
+        report.summary += [f"  - {reason}" for reason in gates.reasons]
     report.summary += result.notes
     return report
 
@@ -76,16 +83,26 @@ def summary_line(result: RunResult) -> str:
         line += f" — {result.error}"
     if result.run_id:
         line += f"; MLflow run {result.run_id}"
-    if result.model_version:
-        line += f"; registered model version {result.model_version}"
+    line += registered_text(result)
     return line
 
 
-def gates_line(result: RunResult) -> str:
-    """E.g. ``gates: model version 2 rejected against champion version 1 (2 reasons)``."""
-    gates = result.gates
-    assert gates is not None
-    subject = f"model version {gates.version}" if gates.version else "the new model"
+def registered_text(result: RunResult) -> str:
+    """``; registered model version 3`` (one model), or every model the run registered:
+    ``; registered models regression-ridge version 2, regression-forest version 1``."""
+    if result.model_version and len(result.model_versions) <= 1:
+        return f"; registered model version {result.model_version}"
+    if not result.model_versions:
+        return ""
+    models = ", ".join(f"{name} version {v}" for name, v in result.model_versions.items())
+    return f"; registered model{'s' if len(result.model_versions) > 1 else ''} {models}"
+
+
+def gates_line(gates: GateOutcome, named: bool = False) -> str:
+    """E.g. ``gates: model version 2 rejected against champion version 1 (2 reasons)``;
+    ``named``: ``gates: model fraud version 2 …`` (when several models were gated)."""
+    model = f"model {gates.model} " if named and gates.model else "model "
+    subject = f"{model}version {gates.version}" if gates.version else f"the new {model.strip()}"
     line = f"gates: {subject} {gates.outcome}"
     if gates.champion:
         line += f" against champion version {gates.champion['version']}"
@@ -98,3 +115,67 @@ def gates_line(result: RunResult) -> str:
     elif gates.reasons:
         line += f" ({len(gates.reasons)} reason{'s' if len(gates.reasons) > 1 else ''}):"
     return line
+
+
+RESULT_ROWS = 5  # the first rows of a DataFrame result the summary shows
+RESULT_COLUMNS = 8
+SCALAR_TYPES = frozenset({"int", "float", "bool", "str", "NoneType"})
+FRAME_TYPES = (".DataFrame", ".Series")  # pandas types, by the end of their qualified name
+
+
+def result_lines(result: RunResult) -> list[str]:
+    """Each sink step's results: a DataFrame's shape and first rows, a scalar's value, else
+    its type; e.g. ``result summarize.summary: DataFrame, 3 rows × 4 columns (artifact 1a2b…)``."""
+    from jupyter_mlops.artifacts.store import ArtifactStore
+
+    store = ArtifactStore.for_pipeline(result.pipeline_dir)
+    lines: list[str] = []
+    for step_name, names in result.results.items():
+        step = result.steps.get(step_name)
+        for name in names:
+            ref = step.outputs.get(name) if step is not None else None
+            if ref is not None:
+                lines += _result_value_lines(f"{step_name}.{name}", ref, store)
+    return lines
+
+
+def _result_value_lines(label: str, ref: ArtifactRef, store: ArtifactStore) -> list[str]:
+    head = f"result {label}"
+    artifact = f"(artifact {ref.hash[:12]})"
+    is_scalar = ref.type in SCALAR_TYPES or (
+        ref.type.startswith("numpy.") and ref.summary.get("shape") == []
+    )
+    is_frame = ref.type.startswith("pandas.") and ref.type.endswith(FRAME_TYPES)
+    if not is_frame and not is_scalar:
+        size = f" of length {ref.summary['len']}" if "len" in ref.summary else ""
+        return [f"{head}: {ref.type}{size} {artifact}"]
+    try:
+        value = store.get(ref)
+    except MlopsError as exc:
+        return [f"{head}: {ref.type} {artifact}, which cannot be read: {exc}"]
+    if is_scalar:
+        text = repr(value.item() if hasattr(value, "item") else value)
+        return [f"{head} = {text if len(text) <= 80 else text[:79] + '…'} {artifact}"]
+    return [f"{head}: {_frame_heading(value)} {artifact}", *_frame_lines(value)]
+
+
+def _frame_heading(frame: Any) -> str:
+    """``DataFrame, 3 rows × 4 columns`` or ``Series, 10 rows`` (and which rows follow)."""
+    rows = len(frame)
+    shape = f"{rows} row{'s' if rows != 1 else ''}"
+    if frame.ndim == 2:
+        shape += f" × {frame.shape[1]} column{'s' if frame.shape[1] != 1 else ''}"
+    first = f", the first {RESULT_ROWS}" if rows > RESULT_ROWS else ""
+    return f"{type(frame).__name__}, {shape}{first}"
+
+
+def _frame_lines(frame: Any) -> list[str]:
+    """The first rows (and columns) as a compact table, indented under the heading."""
+    text = (
+        frame.head(RESULT_ROWS).to_string(
+            max_cols=RESULT_COLUMNS, max_colwidth=24, show_dimensions=False
+        )
+        if frame.ndim == 2
+        else frame.head(RESULT_ROWS).to_string()
+    )
+    return [f"    {line}".rstrip() for line in text.splitlines()]

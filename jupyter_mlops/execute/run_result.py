@@ -42,6 +42,7 @@ class StepResult:
     run_id: str | None = None
     parent_run_id: str | None = None
     model_version: str | None = None  # the registered version of a --model step's model
+    model_name: str | None = None  # the registered model that version belongs to
     # output name -> report, for outputs that failed their schema / drifted above threshold
     validation: dict[str, ValidationReport] = field(default_factory=dict)
     drift: dict[str, DriftReport] = field(default_factory=dict)
@@ -71,15 +72,29 @@ class RunResult:
     steps: dict[str, StepResult]
     status: RunStatus = RunStatus.SUCCEEDED
     run_id: str | None = None
-    model_version: str | None = None
+    model_version: str | None = None  # the new version, when the pipeline has one --model step
     error: str | None = None
-    gates: GateOutcome | None = None  # the gate decision on model_version (None: no gates)
+    model_versions: dict[str, str] = field(default_factory=dict)  # model name -> new version
+    model_gates: dict[str, GateOutcome] = field(default_factory=dict)  # model name -> decision
 
     metrics_vars: dict[str, str] = field(default_factory=dict)  # step -> its --metrics variable
     schemas_written: list[Path] = field(default_factory=list)  # data schemas this run inferred
     warnings: list[str] = field(default_factory=list)  # e.g. an artifact with no schema
     notes: list[str] = field(default_factory=list)  # e.g. test fixtures captured
     failed_links: dict[str, str] = field(default_factory=dict)  # after-run link -> its error
+    results: dict[str, list[str]] = field(default_factory=dict)  # sink step -> results it keeps
+
+    @property
+    def gates(self) -> GateOutcome | None:
+        """The gate decision when exactly one model was gated (``model_gates`` has them all)."""
+        if len(self.model_gates) != 1:
+            return None
+        return next(iter(self.model_gates.values()))
+
+    @property
+    def gates_rejected(self) -> list[str]:
+        """The models whose new version the gates rejected."""
+        return [name for name, gates in self.model_gates.items() if not gates.validated]
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -98,9 +113,11 @@ class RunResult:
             },
             "metrics": self.metrics,
             "model_version": self.model_version,
+            "model_versions": dict(self.model_versions),
             "error": self.error,
             "failed_links": dict(self.failed_links),
             "gates": self.gates.to_json() if self.gates is not None else None,
+            "model_gates": {name: gates.to_json() for name, gates in self.model_gates.items()},
             "validation": {
                 f"{step.name}.{name}": report.to_json()
                 for step in self.steps.values()
@@ -111,6 +128,27 @@ class RunResult:
                 for step in self.steps.values()
                 for name, report in step.drift.items()
             },
+            "results": self.results_json(),
+        }
+
+    def results_json(self) -> dict[str, dict[str, str]]:
+        """``<step>.<name>`` -> artifact hash, file and type of each result this run holds."""
+        from jupyter_mlops.artifacts.store import ArtifactStore
+
+        store = ArtifactStore.for_pipeline(self.pipeline_dir)
+        refs = {
+            f"{step}.{name}": self.steps[step].outputs[name]
+            for step, names in self.results.items()
+            for name in names
+            if step in self.steps and name in self.steps[step].outputs
+        }
+        return {
+            key: {
+                "hash": ref.hash,
+                "path": str(store.path_of(ref.hash).resolve()),
+                "type": ref.type,
+            }
+            for key, ref in refs.items()
         }
 
 

@@ -127,10 +127,12 @@ class _Run:
         self._engine_lock = threading.Lock()
 
     def execute(self) -> RunResult:
-        self.store.clean_temp(max_age=3600)
         steps = [s for s in self.pipeline.steps if s.name in self.considered]
         upstream = {s.name: s.upstream() for s in steps}
         try:
+            if self.forced & self._roots():  # a step surely runs: start the workers at once
+                self._get_engine()
+            self.store.clean_temp(max_age=3600)
             run_dag(upstream, self._run_step, self.workers, on_skipped=self._skipped)
         finally:
             if self._engine is not None:
@@ -174,7 +176,7 @@ class _Run:
         result.metrics = dict(entry.metrics)
         result.run_id = entry.run_id
         result.parent_run_id = entry.parent_run_id
-        result.model_version = entry.model_version
+        result.model_version, result.model_name = entry.model_version, entry.model_name
         self._progress("finished", result.name, StepStatus.CACHED, 0.0)
 
     def _execute(self, step: Step, result: StepResult) -> bool:
@@ -241,18 +243,24 @@ class _Run:
 
     def _get_engine(self) -> Engine:
         with self._engine_lock:
-            if self._engine is None:
-                if self.options.track:
-                    warm_up_tracking(self.options.tracking_uri, self.file)
-                if any((self.file.folder / "schemas").glob("*.yaml")):
-                    warm_up_validation()
+            if self._engine is None:  # workers first: the first step waits for them
                 self._engine = get_engine(self.options.engine, self.workers)
                 self._engine.prepare(
                     self._steps_left(),
                     pipeline_dir=self.file.folder.resolve(),
                     store_root=Path(self.store.root).resolve(),
                 )
+                if self.options.track:
+                    warm_up_tracking(self.options.tracking_uri, self.file)
+                if any((self.file.folder / "schemas").glob("*.yaml")):
+                    warm_up_validation()
             return self._engine
+
+    def _roots(self) -> set[str]:
+        """The considered steps that wait for no other step."""
+        return {
+            s.name for s in self.pipeline.steps if s.name in self.considered and not s.upstream()
+        }
 
     def _steps_left(self) -> int:
         """Steps that may still have to run (not yet cached, ran or failed)."""
@@ -286,6 +294,7 @@ class _Run:
             status=RunStatus.FAILED if failed else RunStatus.SUCCEEDED,
             error=error,
             metrics_vars={s.name: s.metrics for s in self.pipeline.steps if s.metrics},
+            results={s.name: list(s.results) for s in self.pipeline.steps if s.results},
         )
 
 

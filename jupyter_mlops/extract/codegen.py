@@ -170,6 +170,9 @@ def step_module(pipeline: Pipeline, step: Step, source: str) -> str:
         lines.append(_indent(body, tree, level))
     if not tree.body and (passed or not step.outputs):
         lines.append("    " * level + "pass")
+    if step.results:
+        kept = ", ".join(step.results)
+        lines.append(f"    # Results the run keeps (no later step reads them): {kept}")
     if step.outputs:
         lines.append(f"    return {', '.join(step.outputs)}")
     return "\n".join(lines) + "\n"

@@ -21,7 +21,7 @@ def conftest_module(header: str) -> str:
 def step_test_module(step: Step, header: str) -> str:
     """``tests/test_<step>.py``: the step function is plain and matches pipeline.yaml; run on
     the captured fixtures, its outputs have the recorded types, are finite, fit their schemas
-    (and a ``--model`` beats a dummy baseline)."""
+    (and a ``--model`` beats a dummy baseline on the data it was really fitted on)."""
     doc = (
         f"Checks of step {step.name}: a plain function whose signature matches pipeline.yaml, "
         "and what it computes from the captured fixtures (tests/fixtures)."
@@ -68,7 +68,8 @@ def test_{step.name}_signature_matches_pipeline_yaml():
     assert all(p.default is p.empty for p in parameters)
 
 
-# Step {step.name} called once on its fixtures; skips when none were captured yet.
+# Step {step.name} called once on its fixtures; skips when none were captured yet, or
+# with the reason when it cannot run on sampled rows (its inputs too large to keep).
 @pytest.fixture(scope="module")
 def on_fixtures():
     return runtime.run_step_on_fixtures(PIPELINE_YAML.parent, {step.name!r})

@@ -58,8 +58,8 @@ class MlopsMagics(Magics):
     def mlstep(self, line: str, cell: str) -> None:
         """Run this cell as the pipeline step NAME and record it.
 
-        Usage: %%mlstep NAME [--inputs A B ...] [--outputs C D ...] [--model VAR]
-        [--metrics VAR] [--no-cache]
+        Usage: %%mlstep NAME [--inputs A B ...] [--outputs C D ...]
+        [--model VAR [--model-name NAME]] [--metrics VAR] [--no-cache]
         """
         try:
             options = parse_step_line(line)

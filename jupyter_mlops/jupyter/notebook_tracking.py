@@ -114,6 +114,27 @@ def declared_metrics_vars(cells: list[Cell]) -> dict[str, str]:
     return found
 
 
+def declared_model_names(cells: list[Cell], pipeline: str) -> dict[str, str] | str:
+    """Step name -> registered model name of the notebook's ``--model`` steps, as a pipeline
+    run names them (``model_names.py``); the error message when two would share a name."""
+    from jupyter_mlops.authoring.stepline import is_step_cell, parse_step_line, split_step_cell
+    from jupyter_mlops.errors import DuplicateModelName, StepDeclarationError
+    from jupyter_mlops.pipeline.model import Pipeline, Step
+    from jupyter_mlops.pipeline.model_names import model_names
+
+    steps: list[Step] = []
+    for cell in (c for c in cells if c.cell_type == "code" and is_step_cell(c.source)):
+        with contextlib.suppress(StepDeclarationError):
+            options = parse_step_line(split_step_cell(cell.source)[0])
+            steps.append(
+                Step(options.name, 0, "", model=options.model, model_name=options.model_name)
+            )
+    try:
+        return model_names(Pipeline(pipeline, "", "", steps=steps))
+    except DuplicateModelName as exc:
+        return str(exc)
+
+
 def last_code_cell(cells: list[Cell]) -> tuple[int, str] | None:
     """(how many code cells nbclient executes, the source of the last), or None: none."""
     code = [c for c in cells if c.cell_type == "code" and "skip-execution" not in c.tags]
@@ -158,6 +179,7 @@ class NotebookTracker:
         self._step_metrics: dict[str, dict[str, float]] = {}  # latest values of each step
         self._metrics_vars: dict[str, str] = {}  # step -> its --metrics variable
         self._last_cell: tuple[int, str] | None = None  # see last_code_cell
+        self._model_names: dict[str, str] | str = {}  # see declared_model_names
 
     def is_on(self) -> bool:
         """The decision, taken once (environment, kernel) unless ``set_enabled`` changed it."""
@@ -213,6 +235,7 @@ class NotebookTracker:
 
         self.locate()
         self._step_metrics, self._metrics_vars, self._last_cell = {}, {}, None
+        self._model_names = {}
         tags = {"mlops.pipeline": self.experiment, "mlops.source": "notebook"}
         tags.update({"mlops.tool_version": __version__, "mlops.status": "running"})
         if self.notebook is not None:
@@ -223,6 +246,7 @@ class NotebookTracker:
                 tags["mlops.notebook_sha256"] = source.content_hash
                 self._params = parameter_names(source.cells)
                 self._metrics_vars = declared_metrics_vars(source.cells)
+                self._model_names = declared_model_names(source.cells, self.experiment)
                 self._last_cell = last_code_cell(source.cells)
             self._commit = git_commit(self.notebook.parent)
             if self._commit:
@@ -277,13 +301,22 @@ class NotebookTracker:
         tags = {"mlops.source": "notebook", "mlops.fit_inputs": ",".join(inputs)}
         if self.notebook is not None:
             tags["mlops.notebook"] = str(self.notebook)
-        uri, model = self.tracking_uri, ns.get(var)
+        uri, model, names = self.tracking_uri, ns.get(var), self._model_names
+        options = record.options
         try:
             if model is None:
                 raise ValueError(f"--model {var} is not defined")
+            if isinstance(names, str):  # two steps would register the same model name
+                raise ValueError(names)
+            default = (options.model_name if options else None) or self.experiment
+            name = names.get(record.name, default)
             with _mlflow(uri, "register the model"):
-                version = log_and_register_model(uri, run_id, model, inputs, self.experiment, tags)
-                log_batch(self._client, str(self.run_id), tags={"mlops.model_version": version})
+                version = log_and_register_model(
+                    uri, run_id, model, inputs, self.experiment, tags, registered_name=name
+                )
+                version_tags = {"mlops.model_version": version}
+                version_tags[f"mlops.model_version.{name}"] = version
+                log_batch(self._client, str(self.run_id), tags=version_tags)
         except Exception as exc:  # one warning; a broken store fails the next record instead
             _warn(f"step '{record.name}': model '{var}' not registered: {_first_line(exc)}")
 

@@ -26,7 +26,9 @@ class Step:
     pipeline parameters it reads, directly or through setup functions it calls
     (``setup_params`` are those read through setup functions);
     ``setup`` the setup definitions it uses (transitively); ``imports`` the import
-    statements its code needs (from setup cells or earlier steps).
+    statements its code needs (from setup cells or earlier steps). ``results`` are the
+    outputs a sink step (one no later step reads from) keeps as the run's results: its final
+    values by the rule in ``authoring/sink_results.py``; they are also in ``outputs``.
     """
 
     name: str
@@ -39,8 +41,10 @@ class Step:
     imports: list[str] = field(default_factory=list)
     setup_params: list[str] = field(default_factory=list)
     model: str | None = None
+    model_name: str | None = None  # --model-name: the registered model name, when given
     metrics: str | None = None
     no_cache: bool = False
+    results: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The step as ``jupyter mlops show --json`` prints it."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlops import __version__
-from jupyter_mlops.errors import PipelineError
+from jupyter_mlops.errors import DuplicateModelName, PipelineError
 from jupyter_mlops.pipeline.layout import package_name
 from jupyter_mlops.pipeline.model import Pipeline, Step
 
@@ -88,7 +88,7 @@ def read_settings(file: Path) -> dict[str, Any]:
 
 
 def _step_data(step: Step, package: str) -> dict[str, Any]:
-    return {
+    data = {
         "name": step.name,
         "cell": step.cell,
         "module": f"{package}.{step.name}",
@@ -103,6 +103,11 @@ def _step_data(step: Step, package: str) -> dict[str, Any]:
         "metrics": step.metrics,
         "cache": not step.no_cache,
     }
+    if step.model_name:  # only when given: files of earlier versions stay unchanged
+        data["model_name"] = step.model_name
+    if step.results:  # a sink step's kept final values (also in outputs); only when it has some
+        data["results"] = list(step.results)
+    return data
 
 
 def _plain(value: Any) -> Any:
@@ -196,7 +201,23 @@ class _Reader:
             result.modules[step.name] = self.get(item, "module", f"steps[{index}].", str)
             notebook_path = self.get(item, "notebook", f"steps[{index}].", str)
             result.notebooks[step.name] = self.file.parent / notebook_path
+        self.check_model_names(pipeline)
         return result
+
+    def check_model_names(self, pipeline: Pipeline) -> None:
+        """Refuse two ``--model`` steps that would register the same model name."""
+        from jupyter_mlops.pipeline.model_names import model_names
+
+        try:
+            model_names(pipeline)
+        except DuplicateModelName as exc:
+            index = [s.name for s in pipeline.steps].index(str(exc.step))
+            raise DuplicateModelName(
+                f"field 'steps[{index}].model_name' {exc.message}",
+                path=str(self.file),
+                step=exc.step,
+                name=exc.name,
+            ) from None
 
     def step(self, item: Any, prefix: str, pipeline: Pipeline) -> Step:
         if not isinstance(item, dict):
@@ -228,7 +249,33 @@ class _Reader:
             model=self.get(item, "model", prefix, (str, type(None))),
             metrics=self.get(item, "metrics", prefix, (str, type(None))),
             no_cache=not self.get(item, "cache", prefix, bool),
+            model_name=self.model_name(item, prefix),
+            results=self.results(item, prefix),
         )
+
+    def results(self, item: dict[str, Any], prefix: str) -> list[str]:
+        """The optional ``results`` of a sink step: some of its ``outputs``."""
+        if "results" not in item:
+            return []
+        results = self.names(item, "results", prefix)
+        outputs = self.names(item, "outputs", prefix)
+        stray = [name for name in results if name not in outputs]
+        if stray:
+            raise self.fail(f"{prefix}results", f"names '{stray[0]}', which is not in 'outputs'")
+        return results
+
+    def model_name(self, item: dict[str, Any], prefix: str) -> str | None:
+        """The optional ``model_name`` of a step: a registered model name, with ``model``."""
+        if item.get("model_name") is None:
+            return None
+        from jupyter_mlops.pipeline.model_names import MODEL_NAME
+
+        value = self.get(item, "model_name", prefix, str)
+        if not MODEL_NAME.fullmatch(value):
+            raise self.fail(f"{prefix}model_name", f"must be a model name, not '{value}'")
+        if item.get("model") is None:
+            raise self.fail(f"{prefix}model_name", "needs field 'model' (the variable it names)")
+        return value
 
 
 def _types(kind: type | tuple[type, ...]) -> tuple[type, ...]:

@@ -9,8 +9,13 @@ Written to ``<pipeline>/tests/fixtures/`` (user-owned: review and commit them):
 - any other input (a model, a dict) is stored whole when it serializes to at most
   ``max_bytes``; a larger one is left out and the generated tests rebuild it by running its
   producing step on the fixtures;
+- a step that fails, or returns an empty output, on its sampled inputs (position-based code
+  such as ``data[400:]``) gets those inputs whole, and so do the steps producing them; when
+  they are over ``max_bytes``, the manifest's ``full_data`` says why its tests need the
+  full data, and they skip with that reason (``fixture_check``);
 - ``manifest.json`` describes each file (step, name, serializer, recorded type, rows kept)
-  and records every step output's type in the run, which the generated tests check.
+  and records every step output's type and NaN locations in the run, which the generated
+  tests check.
 
 The source is a run's output refs (``RunResult``) or, by default, each step's latest cache
 entry (``.mlops/cache/<step>/*.json``).
@@ -32,22 +37,29 @@ from jupyter_mlops.errors import FixtureError, MlopsError
 from jupyter_mlops.execute.cache import CacheEntry
 from jupyter_mlops.execute.status import StepStatus
 from jupyter_mlops.pipeline.pipeline_file import PipelineFile, read_pipeline_file
+from jupyter_mlops.quality.fixture_check import (
+    CheckJob,
+    keys_to_keep_whole,
+    sample_checks,
+    steps_failing_on_samples,
+)
 from jupyter_mlops.quality.fixture_sampling import (
     Selection,
     ref_rows,
     row_count,
     row_selections,
-    value_module,
 )
+from jupyter_mlops.quality.non_finite import nan_locations
 
 if TYPE_CHECKING:
     from jupyter_mlops.execute.after_run import AfterRun
 
 FIXTURES_DIR = "tests/fixtures"
 MANIFEST = "manifest.json"
-FORMAT = 1
+FORMAT = 2  # 2: NaN locations of every output, full-data steps
 MAX_ROWS = 200
 MAX_BYTES = 1_000_000
+WALKED_MODULES = ("pandas", "numpy")  # and builtins: the types ``non_finite`` looks into
 
 Outputs = dict[str, dict[str, ArtifactRef]]  # step -> output name -> ref
 
@@ -68,6 +80,7 @@ class Captured:
             lines.append(f"  {key}: {item['type']}{rows}{how} → {item['file']}")
         for key, reason in sorted(self.manifest["not_captured"].items()):
             lines.append(f"  {key}: not captured ({reason})")
+        lines += [f"  {reason}" for _, reason in sorted(self.manifest["full_data"].items())]
         return "\n".join(lines)
 
 
@@ -161,6 +174,7 @@ def capture_fixtures(
             "max_rows": max_rows,
             "fixtures": {},
             "not_captured": {},
+            "full_data": {},
             "outputs": _recorded_outputs(pipeline_file, outputs, store),
         }
         for key, ref in sorted(wanted.items()):
@@ -168,6 +182,7 @@ def capture_fixtures(
                 _write_sample(staging, key, ref, selections[key], manifest)
             else:
                 _copy_whole(staging, key, ref, store, max_bytes, manifest)
+        _keep_positions_valid(pipeline_file, outputs, (staging, store, max_bytes), manifest)
         _keep_user_files(target, staging)
         _write_json(staging / MANIFEST, manifest)
         _swap_in(staging, target)
@@ -218,34 +233,58 @@ def _wanted_inputs(pipeline_file: PipelineFile, outputs: Outputs) -> dict[str, A
 def _recorded_outputs(
     pipeline_file: PipelineFile, outputs: Outputs, store: ArtifactStore
 ) -> dict[str, dict[str, Any]]:
-    """Per step output: the type recorded in the run, and columns that held NaN there."""
+    """Per step output: the type recorded in the run, and where it held NaN there (the
+    ``quality.non_finite`` locations, whatever the serializer)."""
     recorded: dict[str, dict[str, Any]] = {}
     for step in pipeline_file.pipeline.steps:
         for name in step.outputs:
             ref = outputs.get(step.name, {}).get(name)
             if ref is None:
                 continue
-            item: dict[str, Any] = {"type": ref.type}
-            if ref.serializer in ("parquet", "npy"):
-                item["nan_columns"] = nan_columns(store.get(ref))
+            walked = ref.type.partition(".")[0] in WALKED_MODULES or "." not in ref.type
+            item = {
+                "type": ref.type,
+                "nan_columns": nan_locations(store.get(ref)) if walked else [],
+            }
             recorded.setdefault(step.name, {})[name] = item
     return recorded
 
 
-def nan_columns(value: Any) -> list[str]:
-    """Labels (as strings) of the numeric columns holding NaN; ``[""]`` for a 1-D value."""
-    import numpy as np
-
-    if value_module(value) == "pandas" and hasattr(value, "columns"):
-        numeric = value.select_dtypes("number")
-        return sorted(str(c) for c in numeric.columns[numeric.isna().any().to_numpy()])
-    array = np.asarray(value)
-    if array.dtype.kind not in "fc" or not np.isnan(array).any():
-        return []
-    if array.ndim < 2:
-        return [""]
-    flat = array.reshape(array.shape[0], -1)
-    return [str(i) for i in np.flatnonzero(np.isnan(flat).any(axis=0))]
+def _keep_positions_valid(
+    pipeline_file: PipelineFile,
+    outputs: Outputs,
+    where: tuple[Path, ArtifactStore, int],
+    manifest: dict[str, Any],
+) -> None:
+    """Keep whole the sampled inputs of steps that fail (or return empty outputs) on them,
+    and of the steps producing those; over ``max_bytes``, record the step as full-data."""
+    staging, store, max_bytes = where
+    items = manifest["fixtures"]
+    sampled = {
+        key: (str((staging / item["file"]).resolve()), item["serializer"])
+        for key, item in items.items()
+        if "sampling" in item
+    }
+    root = store.root.resolve()
+    checks = sample_checks(pipeline_file, outputs, sampled)
+    folder = str(pipeline_file.folder.resolve())
+    job = CheckJob(folder, str(root), str(root / "fixture-check.log"), checks)
+    for step, reason in sorted(steps_failing_on_samples(job).items()):
+        rows = {k: i["of_rows"] for k, i in items.items() if i.get("rows") != i.get("of_rows")}
+        keys = keys_to_keep_whole(pipeline_file, step, rows)
+        refs = {key: outputs[key.partition(".")[0]][items[key]["name"]] for key in keys}
+        sizes = {key: store.path_of(ref.hash).stat().st_size for key, ref in refs.items()}
+        if any(size > max_bytes for size in sizes.values()):
+            manifest["full_data"][step] = (
+                f"step '{step}' fails on sampled fixtures ({reason}) and keeping its inputs "
+                f"whole takes {sum(sizes.values()) / 1e6:.1f} MB, over the "
+                f"{max_bytes / 1e6:.1f} MB limit: its tests need the full data"
+            )
+            continue
+        for key, ref in sorted(refs.items()):
+            (staging / items[key]["file"]).unlink()
+            _copy_whole(staging, key, ref, store, max_bytes, manifest)
+            items[key]["sampling"] = f"kept whole: step '{step}' fails on a sample ({reason})"
 
 
 def _write_sample(

@@ -297,7 +297,8 @@ def schemas_from_cache(folder: Path, steps: list[str], refresh: bool = False) ->
 
 def write_missing_schemas_link(context: AfterRun) -> None:
     """After-run link ``schemas``: after a successful run, infer a schema for every
-    DataFrame/Series output that has none yet."""
+    DataFrame/Series output that has none yet — not for a sink step's results, which no
+    step reads (validating a summary against ranges seen once would fail later runs)."""
     if not context.succeeded:
         return
     folder, result = context.pipeline_file.folder, context.result
@@ -306,7 +307,9 @@ def write_missing_schemas_link(context: AfterRun) -> None:
         for step in result.steps.values()
         if StepStatus(step.status).done
         for ref in step.outputs.values()
-        if is_tabular(ref) and not schema_file(folder, step.name, ref.name).exists()
+        if is_tabular(ref)
+        and ref.name not in result.results.get(step.name, ())
+        and not schema_file(folder, step.name, ref.name).exists()
     ]
     if outputs:
         written = write_schemas(folder, context.store, outputs)

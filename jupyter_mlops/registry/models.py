@@ -61,7 +61,8 @@ def training_input(model: Any, fit_inputs: Mapping[str, Any]) -> tuple[str, Any]
 
     Candidates are 2-D values (DataFrame, ndarray with ``ndim == 2``). A DataFrame whose
     columns equal the model's ``feature_names_in_`` wins, then one whose column count equals
-    ``n_features_in_``; a model without those takes any candidate. Ties go to names
+    ``n_features_in_``; a model without those takes any candidate; last, a DataFrame holding
+    every column of ``feature_names_in_`` among others gives those columns. Ties go to names
     containing ``train``, then to the order of ``fit_inputs``. None when nothing fits.
     """
     names_in = getattr(model, "feature_names_in_", None)
@@ -77,6 +78,8 @@ def training_input(model: Any, fit_inputs: Mapping[str, Any]) -> tuple[str, Any]
             score = 1
         elif n_in is None and names_in is None:
             score = 2
+        elif names_in is not None and columns is not None and set(names_in) <= set(columns):
+            score, value = 3, value[list(names_in)]
         else:
             continue
         ranked.append((score, 0 if "train" in name.lower() else 1, order, name, value))

@@ -115,9 +115,10 @@ def version_tags(client: Any, name: str, version: str) -> dict[str, str]:
 
 
 def resolve_model(target: str, tracking_uri: str | None) -> tuple[str, str]:
-    """``(registered model name, tracking URI)`` of ``target``: a pipeline folder (its
-    pipeline name; the default URI of its project, as ``run`` uses), a notebook whose
-    pipeline was extracted next to it, or else a registered model name."""
+    """``(registered model name, tracking URI)`` of ``target``: a pipeline folder (the
+    name of its one ``--model`` step's model; the default URI of its project, as ``run``
+    uses), a notebook whose pipeline was extracted next to it, or else a registered model
+    name. A pipeline with several models is refused: name the model instead."""
     from jupyter_mlops.pipeline.layout import default_output_dir
     from jupyter_mlops.tracking.gitinfo import git_toplevel, project_root
 
@@ -129,8 +130,22 @@ def resolve_model(target: str, tracking_uri: str | None) -> tuple[str, str]:
 
         pipeline_file = read_pipeline_file(path)
         uri = resolve_tracking_uri(tracking_uri, project_root(pipeline_file.folder))
-        return pipeline_file.pipeline.name, uri
+        return _single_model(pipeline_file.pipeline, target), uri
     if Path(target).suffix == ".ipynb":
         raise PromotionError(f"no extracted pipeline at {path}: run it first", path=target)
     root = git_toplevel(Path.cwd()) or Path.cwd()
     return target, resolve_tracking_uri(tracking_uri, root)
+
+
+def _single_model(pipeline: Any, target: str) -> str:
+    """The registered model name of a pipeline with at most one ``--model`` step."""
+    from jupyter_mlops.pipeline.model_names import model_names
+
+    names = list(model_names(pipeline).values())
+    if len(names) > 1:
+        raise PromotionError(
+            f"pipeline '{pipeline.name}' registers {len(names)} models ({', '.join(names)}): "
+            "give the model name instead of the pipeline",
+            path=target,
+        )
+    return names[0] if names else str(pipeline.name)

@@ -15,7 +15,7 @@ from typing import Any
 
 from jupyter_mlops.pipeline.pipeline_file import PIPELINE_FILE, PipelineFile, read_pipeline_file
 from jupyter_mlops.quality.fixtures import load_fixture
-from jupyter_mlops.runtime.testing import fixture_manifest
+from jupyter_mlops.runtime.testing import fixture_manifest, skip_when_full_data_needed
 
 
 def run_pipeline_on_fixtures(folder: str | Path, work_dir: str | Path, engine: str) -> Any:
@@ -28,6 +28,7 @@ def run_pipeline_on_fixtures(folder: str | Path, work_dir: str | Path, engine: s
 
     folder = Path(folder).resolve()
     manifest = fixture_manifest(folder)
+    skip_when_full_data_needed(manifest)
     pipeline_file = read_pipeline_file(folder)
     target = Path(work_dir) / folder.name
     ignore = shutil.ignore_patterns(".mlops", "tests", "__pycache__", ".ipynb_checkpoints")

@@ -2,14 +2,16 @@
 
 Every check raises ``AssertionError`` with a message naming the step and output, or skips
 (``pytest.skip``, else ``unittest.SkipTest``) with the reason a check cannot apply:
-no fixtures captured yet, no schema written yet, no scikit-learn model.
+no fixtures captured yet, a step that needs the full data (the manifest's ``full_data``),
+no schema written yet, no scikit-learn model, no data the model accepts. A ``--model``
+step is called keeping its final local variables, so the dummy check scores the model on
+what it was really fitted on (``model_data``).
 """
 
 from __future__ import annotations
 
 import copy
 import importlib
-import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +21,9 @@ from unittest import SkipTest
 from jupyter_mlops.artifacts.serializers import registry as serializers
 from jupyter_mlops.pipeline.model import Step
 from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
-from jupyter_mlops.quality.fixture_sampling import LABEL_NAME
 from jupyter_mlops.quality.fixtures import load_fixture, read_manifest
+from jupyter_mlops.quality.non_finite import non_finite_places
+from jupyter_mlops.runtime.model_data import call_keeping_locals, expected_features, model_data
 
 NO_FIXTURES = (
     "no fixtures captured yet: `jupyter mlops run PIPELINE` captures them after its first "
@@ -37,6 +40,7 @@ class StepOnFixtures:
     inputs: dict[str, Any]
     outputs: dict[str, Any]
     recorded: dict[str, dict[str, Any]]  # output -> {"type": ..., "nan_columns": [...]}
+    locals: dict[str, Any]  # the function's variables when it returned (model steps only)
 
     def __repr__(self) -> str:
         return f"<step {self.step.name} on the fixtures of {self.folder}>"
@@ -62,6 +66,13 @@ def fixture_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
+def skip_when_full_data_needed(manifest: dict[str, Any]) -> None:
+    """Skip, with the reasons, when some step cannot run on sampled fixtures."""
+    reasons = manifest.get("full_data", {})
+    if reasons:
+        skip("; ".join(reasons[step] for step in sorted(reasons)))
+
+
 def run_step_on_fixtures(folder: str | Path, step_name: str) -> StepOnFixtures:
     """Call step ``step_name`` on its fixture inputs with the default parameters (memoized).
 
@@ -72,6 +83,8 @@ def run_step_on_fixtures(folder: str | Path, step_name: str) -> StepOnFixtures:
     if memo in _runs:
         return _runs[memo]
     manifest = fixture_manifest(folder)
+    if step_name in manifest.get("full_data", {}):
+        skip(manifest["full_data"][step_name])
     pipeline_file = read_pipeline_file(folder)
     step = pipeline_file.pipeline.step(step_name)
     inputs = {
@@ -81,7 +94,12 @@ def run_step_on_fixtures(folder: str | Path, step_name: str) -> StepOnFixtures:
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
     function = getattr(importlib.import_module(pipeline_file.modules[step_name]), step_name)
-    returned = function(**copy.deepcopy(inputs), **params)
+    arguments = copy.deepcopy(inputs) | params
+    kept: dict[str, Any] = {}
+    if step.model is None:
+        returned = function(**arguments)
+    else:
+        returned, kept = call_keeping_locals(function, arguments)
     from jupyter_mlops.execute.engines.inprocess import returned_outputs
 
     try:
@@ -89,8 +107,25 @@ def run_step_on_fixtures(folder: str | Path, step_name: str) -> StepOnFixtures:
     except ValueError as error:
         raise AssertionError(f"step '{step_name}': {error}") from None
     recorded = manifest.get("outputs", {}).get(step_name, {})
-    _runs[memo] = StepOnFixtures(folder, step, inputs, outputs, recorded)
+    _runs[memo] = StepOnFixtures(folder, step, inputs, outputs, recorded, kept)
     return _runs[memo]
+
+
+def upstream_fixtures(folder: Path, step_name: str) -> dict[str, Any]:
+    """The captured data of the steps ``step_name`` depends on, directly or not, by fixture key
+    (``<producer>.<name>``): where a model step whose inputs hold no data was fitted."""
+    pipeline = read_pipeline_file(folder).pipeline
+    upstream: set[str] = set()
+    todo = pipeline.step(step_name).upstream()
+    while todo:
+        upstream.update(todo)
+        todo = [p for name in todo for p in pipeline.step(name).upstream() if p not in upstream]
+    manifest = fixture_manifest(folder)
+    return {
+        key: load_fixture(folder, key, manifest)
+        for key in sorted(manifest["fixtures"])
+        if key.partition(".")[0] in upstream
+    }
 
 
 def _input(folder: Path, manifest: dict[str, Any], key: str) -> Any:
@@ -130,47 +165,19 @@ def check_finite(run: StepOnFixtures) -> None:
 
 
 def non_finite(value: Any, where: str, nan_allowed: frozenset[str] = frozenset()) -> list[str]:
-    """Descriptions of NaN/inf found in a number, array, frame, or dict/list of those."""
-    module = type(value).__module__.partition(".")[0]
-    if isinstance(value, bool) or value is None or isinstance(value, str | bytes):
-        return []
-    if isinstance(value, int | float) or (module == "numpy" and getattr(value, "ndim", 1) == 0):
-        number = float(value)
-        return [] if math.isfinite(number) else [f"{where} is {number}"]
-    if isinstance(value, dict):
-        return [p for k, v in value.items() for p in non_finite(v, f"{where}[{k!r}]")]
-    if isinstance(value, list | tuple):
-        return [p for i, v in enumerate(value) for p in non_finite(v, f"{where}[{i}]")]
-    if module == "pandas":
-        frame = value.to_frame("") if not hasattr(value, "columns") else value
-        return _frame_problems(frame, where, nan_allowed)
-    if module == "numpy":
-        import pandas as pd
-
-        if value.ndim <= 1:
-            return _frame_problems(pd.DataFrame({"": value.reshape(-1)}), where, nan_allowed)
-        array = value.reshape(value.shape[0], -1)
-        return _frame_problems(pd.DataFrame(array), where, nan_allowed, numbered=True)
-    return []
-
-
-def _frame_problems(
-    frame: Any, where: str, allowed: frozenset[str], numbered: bool = False
-) -> list[str]:
-    import numpy as np
-
+    """Descriptions of NaN/inf found in a number, array, frame, or dict/list of those; NaN at
+    a location in ``nan_allowed`` (``quality.non_finite`` locations) is not reported."""
     problems = []
-    numeric = frame.select_dtypes(include="number", exclude="complex")
-    for index, column in enumerate(numeric.columns):
-        values = numeric[column].to_numpy(dtype=float, na_value=np.nan)
-        label = str(index) if numbered else str(column)
-        name = where if label == "" else f"{where}[{label!r}]"
-        infinite = int(np.isinf(values).sum())
-        missing = int(np.isnan(values).sum())
-        if infinite:
-            problems.append(f"{name} has {infinite} inf value(s)")
-        if missing and label not in allowed:
-            problems.append(f"{name} has {missing} NaN value(s), the captured run had none")
+    for place in non_finite_places(value):
+        name = where + place.location
+        if place.scalar:
+            if place.inf or place.location not in nan_allowed:
+                problems.append(f"{name} is {'nan' if place.nan else 'inf'}")
+            continue
+        if place.inf:
+            problems.append(f"{name} has {place.inf} inf value(s)")
+        if place.nan and place.location not in nan_allowed:
+            problems.append(f"{name} has {place.nan} NaN value(s), the captured run had none")
     return problems
 
 
@@ -215,7 +222,8 @@ def _is_pandas(value: Any) -> bool:
 
 
 def check_beats_dummy(run: StepOnFixtures) -> None:
-    """The ``--model`` scores better than a scikit-learn dummy baseline on its training data."""
+    """The ``--model`` scores better than a scikit-learn dummy baseline, with the same metric
+    (accuracy, r2), on the data it was really fitted or scored on (held-out data first)."""
     __tracebackhide__ = True  # pytest shows the assertion, not this helper
     name = run.step.model
     if name is None:
@@ -223,37 +231,30 @@ def check_beats_dummy(run: StepOnFixtures) -> None:
     model = run.outputs[name]
     from sklearn.base import is_classifier, is_regressor
     from sklearn.dummy import DummyClassifier, DummyRegressor
+    from sklearn.metrics import accuracy_score, r2_score
 
-    if not hasattr(model, "score") or not (is_classifier(model) or is_regressor(model)):
+    if not hasattr(model, "predict") or not (is_classifier(model) or is_regressor(model)):
         skip(
             f"model '{name}' is a {serializers.type_name(model)}, not a scikit-learn "
             "classifier or regressor: write your own converge test"
         )
-    X, y = training_data(run)
+    data = model_data(model, {**run.inputs, **run.locals}) or model_data(
+        model, upstream_fixtures(run.folder, run.step.name)
+    )
+    if data is None:
+        count, names = expected_features(model)
+        skip(
+            f"step '{run.step.name}': no input or variable of the step holds the "
+            f"{count if count is not None else len(names or [])} feature(s) model '{name}' "
+            "expects with a label of the same length, so its data cannot be told"
+        )
     dummy = DummyClassifier() if is_classifier(model) else DummyRegressor()
-    dummy.fit(X, y)
-    ours, baseline = float(model.score(X, y)), float(dummy.score(X, y))
+    metric, score = ("accuracy", accuracy_score) if is_classifier(model) else ("r2", r2_score)
+    ours = float(score(data.y, model.predict(data.X)))
+    baseline = float(score(data.y, dummy.fit(data.X, data.y).predict(data.X)))
+    which = "held-out data" if data.held_out else "training data"
     assert ours > baseline, (
-        f"step '{run.step.name}': model '{name}' scores {ours:.4f} on its fixtures, no better "
-        f"than {type(dummy).__name__} ({baseline:.4f}): training did not converge"
+        f"step '{run.step.name}': model '{name}' scores {ours:.4f} {metric} on its fixtures' "
+        f"{which} {data.description}, no better than {type(dummy).__name__} "
+        f"({baseline:.4f}): training did not converge"
     )
-
-
-def training_data(run: StepOnFixtures) -> tuple[Any, Any]:
-    """(X, y): the step's 2-D input and its 1-D label input of the same length."""
-    ones = {n: v for n, v in run.inputs.items() if _ndim(v) == 1}
-    labels = sorted(ones, key=lambda n: (not LABEL_NAME.match(n), n))
-    for label in labels:
-        rows = len(ones[label])
-        for name in sorted(run.inputs):
-            if _ndim(run.inputs[name]) == 2 and len(run.inputs[name]) == rows:
-                return run.inputs[name], ones[label]
-    skip(
-        f"cannot tell the training data of step '{run.step.name}': it needs a 2-D input (X) "
-        "and a 1-D input (y) with the same number of rows"
-    )
-
-
-def _ndim(value: Any) -> int:
-    module = type(value).__module__.partition(".")[0]
-    return int(getattr(value, "ndim", 0)) if module in ("pandas", "numpy") else 0

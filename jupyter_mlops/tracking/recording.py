@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from jupyter_mlops.artifacts.store import ArtifactStore
-from jupyter_mlops.execute.run_result import StepResult
+from jupyter_mlops.execute.run_result import RunResult, StepResult
 from jupyter_mlops.execute.status import StepStatus
 from jupyter_mlops.pipeline.pipeline_file import PipelineFile
 from jupyter_mlops.tracking.gitinfo import git_commit, project_root
@@ -58,20 +58,35 @@ def needs_record(step: StepResult) -> bool:
 
 def register_link(context: AfterRun) -> None:
     """After-run link ``register``: log and register (without an alias) the model of every
-    ``--model`` step that ran, or whose cached model was never registered; the ``gates``
-    link decides which aliases it gets."""
+    ``--model`` step that ran, or whose cached model was never registered under its current
+    name (``model_names.py``); the ``gates`` link decides which aliases it gets."""
     if not context.track:
         return
+    pipeline = context.pipeline_file.pipeline
+    single = sum(1 for s in pipeline.steps if s.model) == 1
     for step in context.model_steps():
-        if step.model_version is not None and step.status == StepStatus.CACHED:
+        name = context.model_name(step.name)
+        if step.status == StepStatus.CACHED and registered_as(step, name, pipeline.name):
             continue
         if step.run_id is None:
             continue  # its recording failed: the run has failed already; the next run retries
         if context.uri is None:  # nothing new to record, but a model left to register
             context.uri = open_tracking_store(context.tracking_uri, context.pipeline_file)
-        model_var = str(context.pipeline_file.pipeline.step(step.name).model)
-        version = register_model(context.uri, context.pipeline_file, step, model_var, context.store)
-        context.registered[step.name] = context.result.model_version = version
+        model_var = str(pipeline.step(step.name).model)
+        version = register_model(
+            context.uri, context.pipeline_file, context.result, step, model_var, context.store
+        )
+        context.registered[step.name] = context.result.model_versions[name] = version
+        if single:
+            context.result.model_version = version
+
+
+def registered_as(step: StepResult, name: str, pipeline_name: str) -> bool:
+    """Whether the cached model of ``step`` is registered as model ``name`` already (a cache
+    entry without a model name predates per-model names: it registered the pipeline name)."""
+    if step.model_version is None:
+        return False
+    return (step.model_name or pipeline_name) == name
 
 
 def open_tracking_store(tracking_uri: str | None, pipeline_file: PipelineFile) -> str:
@@ -100,29 +115,36 @@ def log_data_reports(tracking_uri: str, run_id: str, step: StepResult) -> None:
 def register_model(
     tracking_uri: str,
     pipeline_file: PipelineFile,
+    result: RunResult,
     step: StepResult,
     model_var: str,
     store: ArtifactStore,
 ) -> str:
-    """Log the step's model in its run and register it, without an alias.
+    """Log the step's model in its run and register it under its model name, without an
+    alias. The signature comes from the step's inputs or, when none is the 2-D data the
+    model was fitted on, from the data upstream (``registry/lineage.py``).
 
     The model may refer to the pipeline's own code (``<package>.common``, a step module):
     the package is importable while the model is loaded and logged, and the logged model
     carries that code by value, so loading it needs no pipeline folder."""
+    from jupyter_mlops.pipeline.model_names import model_name
+    from jupyter_mlops.registry.lineage import fit_data
     from jupyter_mlops.registry.model_code import importable_package
     from jupyter_mlops.registry.models import log_and_register_model
 
     assert step.run_id is not None
+    pipeline = pipeline_file.pipeline
     tags = {f"mlops.data.{var}": ref.hash for var, ref in step.inputs.items()}
     with importable_package(pipeline_file.folder, pipeline_file.package):
         model = store.get(step.outputs[model_var])
-        fit_inputs = {var: store.get(ref) for var, ref in step.inputs.items()}
+        fit_inputs = fit_data(pipeline, result, store, step.name, model)
         return log_and_register_model(
             tracking_uri,
             step.run_id,
             model,
             fit_inputs,
-            pipeline_file.pipeline.name,
+            pipeline.name,
             tags,
+            registered_name=model_name(pipeline, step.name),
             alias=None,
         )

@@ -352,6 +352,8 @@ class RunRecorder:
         tags = {"mlops.status": str(result.status)}
         if result.model_version is not None:
             tags["mlops.model_version"] = str(result.model_version)
+        for name, version in result.model_versions.items():  # every model, several or one
+            tags[f"mlops.model_version.{name}"] = str(version)
         if result.error:
             tags["mlops.error"] = result.error
         status = PIPELINE_RUN_STATUS.get(result.status, "KILLED")

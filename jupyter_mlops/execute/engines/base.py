@@ -6,6 +6,7 @@ same error shape, so the executor, cache and records never care which engine ran
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import time
 import traceback
@@ -155,6 +156,37 @@ def setup_libraries(pipeline_dir: Path) -> list[str]:
     return sorted(
         {n for n in names if n.split(".")[0] not in local and _installed(n, pipeline_dir)}
     )
+
+
+def format_modules(pipeline_dir: Path) -> tuple[list[str], list[str]]:
+    """The artifact formats' modules that the pipeline's values likely need, as (import
+    before the first step, import while no step waits): parquet when the setup code or a
+    step imports pandas or scikit-learn, skops when one imports scikit-learn. A step that
+    needs another imports it itself, as ever; this only decides what is imported ahead."""
+    import ast
+
+    names = set(setup_libraries(pipeline_dir))
+    with contextlib.suppress(MlopsError, OSError, SyntaxError, ValueError):
+        for step in read_pipeline_file(pipeline_dir).pipeline.steps:
+            for node in ast.walk(ast.parse("\n".join(step.imports))):
+                if isinstance(node, ast.Import):
+                    names.update(alias.name for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names.add(node.module)
+    roots = {name.split(".")[0] for name in names}
+    first = ["pyarrow.parquet"] if roots & {"pandas", "sklearn"} else []
+    return first, ["skops.io"] if "sklearn" in roots else []
+
+
+def setup_module(pipeline_dir: Path) -> str | None:
+    """The dotted name of the pipeline's setup module (``<package>.common``), if it has one."""
+    try:
+        pipeline_file = read_pipeline_file(pipeline_dir)
+    except MlopsError:
+        return None
+    if not (pipeline_dir / pipeline_file.package / "common.py").is_file():
+        return None
+    return f"{pipeline_file.package}.common"
 
 
 def _installed(module: str, pipeline_dir: Path) -> bool:

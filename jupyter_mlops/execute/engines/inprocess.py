@@ -1,18 +1,16 @@
 """The ``inprocess`` engine: call each step function directly, in a fresh worker process.
 
-Workers come from a forkserver, so each step starts from a clean interpreter state (like a
-fresh kernel) without paying for a new Python start-up; heavy libraries are imported by the
-step's own module, exactly as the step notebook would.
+Workers are forks of a warm template process started for the run (``worker_pool``): each
+step starts from a clean interpreter state (like a fresh kernel) without paying for a Python
+start-up or for importing the setup code, which the template imported once.
 """
 
 from __future__ import annotations
 
 import importlib
-import multiprocessing
 import os
 import sys
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +19,27 @@ from jupyter_mlops.execute.engines.base import (
     StepJob,
     StepOutcome,
     Stopwatch,
+    format_modules,
     setup_libraries,
+    setup_module,
     user_traceback,
 )
+from jupyter_mlops.execute.engines.worker_pool import WorkerPool
+from jupyter_mlops.runtime.stepio import STORE_ENV
 
-# What every worker needs: this module, step I/O and the formats outputs are saved in.
-WORKER_PRELOAD = ("jupyter_mlops.execute.engines.inprocess", "pyarrow.parquet", "skops.io")
+# What every worker needs before its step runs: this module (and with it step I/O).
+WORKER_PRELOAD = ("jupyter_mlops.execute.engines.inprocess",)
 
 
 class InProcessEngine:
-    """Runs step functions in a pool of single-use worker processes."""
+    """Runs step functions in single-use forks of a warm template process, one per run."""
 
     name = "inprocess"
 
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
-        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._pools: dict[Path, WorkerPool] = {}
 
     def prepare(
         self,
@@ -45,34 +48,45 @@ class InProcessEngine:
         pipeline_dir: Path | str | None = None,
         store_root: Path | str | None = None,
     ) -> None:
-        context = multiprocessing.get_context("forkserver")
-        libraries = setup_libraries(Path(pipeline_dir)) if pipeline_dir is not None else []
-        context.set_forkserver_preload([*WORKER_PRELOAD, *libraries])
-        self._pool = ProcessPoolExecutor(
-            max_workers=max(1, min(self.workers, jobs_expected)),
-            mp_context=context,
-            max_tasks_per_child=1,
-        )
+        """Start the run's template process (it imports in the background); without the
+        run's folders, the first ``run`` starts it."""
+        if pipeline_dir is not None and store_root is not None:
+            self._pool_for(Path(pipeline_dir).resolve(), Path(store_root).resolve())
 
     def run(self, job: StepJob) -> StepOutcome:
-        if self._pool is None:
-            self.prepare(1)
-        assert self._pool is not None
         watch = Stopwatch()
-        future: Future[StepOutcome] = self._pool.submit(execute_step_function, job)
-        try:
-            outcome = future.result()
-        except BrokenProcessPool:
-            outcome = StepOutcome(error="the worker process running the step died (killed?)")
-        except Exception as error:  # e.g. a result that cannot be sent back
-            outcome = StepOutcome(error=f"{type(error).__name__}: {error}")
+        pool = self._pool_for(Path(job.pipeline_dir).resolve(), Path(job.store_root).resolve())
+        outcome = pool.run(job)
         outcome.seconds = watch.seconds()
         return outcome
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        """End every template and the steps still running in them."""
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
+
+    def _pool_for(self, folder: Path, store: Path) -> WorkerPool:
+        """The pool of ``folder`` (its setup module preloaded), started on first use."""
+        with self._lock:
+            pool = self._pools.get(folder)
+            if pool is None:
+                module = setup_module(folder)
+                formats, idle_formats = format_modules(folder)
+                pool = WorkerPool(
+                    [
+                        *WORKER_PRELOAD,
+                        *formats,
+                        *setup_libraries(folder),
+                        *([module] if module else []),
+                    ],
+                    idle_formats,
+                    pipeline_dir=folder,
+                    env={STORE_ENV: str(store)},
+                )
+                self._pools[folder] = pool
+            return pool
 
 
 def execute_step_function(job: StepJob) -> StepOutcome:

@@ -5,7 +5,10 @@ directory and environment of the steps that will use them. ``take`` hands one st
 ready kernel to exactly one step; ``discard`` shuts it down afterwards, in the background. A
 kernel is never reused: every step gets a fresh namespace, as papermill gives it.
 
-Kernels are ``AsyncKernelManager`` instances, as nbclient expects for its ``km=`` argument.
+Kernels are ``AsyncKernelManager`` instances, as nbclient expects for its ``km=`` argument;
+ipykernel kernels are forked from a warm template per launch config (``forked_kernels``),
+which imported ipykernel and ``preload`` once, so the second kernel starts in a fraction of
+the first one's time.
 ``close`` (also run at interpreter exit) stops every kernel the pool started, including
 those still in use, so an interrupted run leaves no kernel processes behind.
 """
@@ -33,6 +36,8 @@ from jupyter_mlops.errors import KernelPoolError
 
 if TYPE_CHECKING:
     from jupyter_client.manager import AsyncKernelManager
+
+    from jupyter_mlops.execute.engines.forked_kernels import KernelTemplates
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +92,7 @@ class KernelPool:
         shutdown_timeout: float = 10.0,
     ) -> None:
         self.preload = tuple(preload)
+        self.idle_preload: tuple[str, ...] = ()  # forked kernels' template: while none waits
         self.startup_timeout = startup_timeout
         self.shutdown_timeout = shutdown_timeout
         self._lock = threading.Lock()
@@ -95,6 +101,7 @@ class KernelPool:
         self._starting: set[asyncio.Task[Any]] = set()  # on the loop thread only
         self._stopping: dict[AsyncKernelManager, asyncio.Task[Any]] = {}  # loop thread only
         self._closed = False
+        self._templates: KernelTemplates | None = None  # started on the loop thread
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         _live_pools.add(self)
@@ -185,6 +192,8 @@ class KernelPool:
         except Exception:  # noqa: BLE001 - close must not fail; leftovers are killed below
             log.warning("kernel pool did not stop cleanly", exc_info=True)
             self._kill_leftovers()
+        if self._templates is not None:
+            self._templates.close()
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=self.shutdown_timeout)
         if not thread.is_alive():
@@ -209,10 +218,16 @@ class KernelPool:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
     async def _start(self, config: LaunchConfig) -> AsyncKernelManager:
-        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_mlops.execute.engines.forked_kernels import (
+            ForkingKernelManager,
+            KernelTemplates,
+        )
 
         task = asyncio.current_task()
-        km = AsyncKernelManager(kernel_name=config.kernel_name, transport_encryption=_ENCRYPTION)
+        km = ForkingKernelManager(kernel_name=config.kernel_name, transport_encryption=_ENCRYPTION)
+        if self._templates is None:
+            self._templates = KernelTemplates()
+        km.template = self._templates.get(config.cwd, config.env, self.preload, self.idle_preload)
         with self._lock:
             if self._closed:
                 raise KernelPoolError("the kernel pool is closed")

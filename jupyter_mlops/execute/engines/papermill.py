@@ -14,12 +14,20 @@ Kernels start in the step's pipeline folder (so ``import <package>.<step>`` work
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.errors import MlopsError
-from jupyter_mlops.execute.engines.base import StepJob, StepOutcome, Stopwatch, setup_libraries
+from jupyter_mlops.execute.engines.base import (
+    StepJob,
+    StepOutcome,
+    Stopwatch,
+    format_modules,
+    setup_libraries,
+    setup_module,
+)
 from jupyter_mlops.execute.engines.kernel_pool import (
     DEFAULT_KERNEL,
     DEFAULT_PRELOAD,
@@ -90,7 +98,11 @@ class PapermillEngine:
         if self.warm_kernels and pipeline_dir is not None and store_root is not None:
             if self._owns_pool:  # warm kernels import the setup code's libraries too
                 libraries = setup_libraries(Path(pipeline_dir))
-                self._pool.preload = tuple(dict.fromkeys([*DEFAULT_PRELOAD, *libraries]))
+                module = setup_module(Path(pipeline_dir))
+                formats, idle_formats = format_modules(Path(pipeline_dir))
+                modules = [*DEFAULT_PRELOAD, *formats, *libraries, *([module] if module else [])]
+                self._pool.preload = tuple(dict.fromkeys(modules))
+                self._pool.idle_preload = tuple(idle_formats)
             config = self._config(Path(pipeline_dir), Path(store_root))
             self._pool.fill(config, min(self.workers, self._expected))
 
@@ -200,11 +212,26 @@ def papermill_module() -> ModuleType:
         return _imported
     with _import_lock:
         if _imported is None:
-            import papermill
-
+            papermill = _import_papermill()
             _register_pooled_engine()
             _imported = papermill
     return _imported
+
+
+def _import_papermill() -> ModuleType:
+    """``import papermill`` without the IRI grammar jsonschema builds when ``rfc3987_syntax``
+    is installed (seconds of CPU, most of papermill's import; nbformat's schema has no IRI
+    fields): that module is hidden while jsonschema is first imported, then importable again.
+    """
+    hide = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
+    if hide:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+    try:
+        import papermill
+    finally:
+        if hide and "rfc3987_syntax" in sys.modules and sys.modules["rfc3987_syntax"] is None:
+            del sys.modules["rfc3987_syntax"]
+    return papermill
 
 
 def _register_pooled_engine() -> None:

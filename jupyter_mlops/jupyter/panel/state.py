@@ -109,9 +109,12 @@ class PanelModel:
         """The MLflow store a run records to: the runner's own resolution for this folder."""
         return api.tracking_uri_for(self.folder or Path.cwd(), self.explicit_tracking_uri)
 
-    def model_name(self) -> str | None:
-        """The registered model name (= pipeline name), when the pipeline is known."""
-        return self.pipeline.name if self.pipeline is not None else None
+    def model_names(self) -> list[str]:
+        """The registered models of the pipeline, one per ``--model`` step (a pipeline
+        without one: its own name, the model a run would register); [] without a pipeline."""
+        if self.pipeline is None:
+            return []
+        return list(api.model_names(self.pipeline).values()) or [self.pipeline.name]
 
     def snapshot(self) -> list[StepRow]:
         """A copy of the rows, safe to render while a run updates them."""

@@ -189,11 +189,15 @@ class Panel:
         self.cancel_button.disabled = not busy
 
     def load_models(self) -> None:
-        """Show the registered versions of the pipeline's model (when a store exists)."""
-        from jupyter_mlops.registry.versions import list_model_versions, store_configured
+        """Show the registered versions of every model of the pipeline (when a store exists)."""
+        from jupyter_mlops.registry.versions import store_configured
 
-        name = self.model.model_name()
-        if name is None:
+        try:
+            names = self.model.model_names()
+        except MlopsError as error:  # e.g. two steps registering the same model name
+            self.models.value = panel_html.note_html(str(error), "error")
+            return
+        if not names:
             self.models.value = panel_html.note_html("No pipeline: no model to show.")
             return
         uri = self.model.tracking_uri()
@@ -202,19 +206,26 @@ class Panel:
                 f"No MLflow store at {uri} yet: a run with 'record in MLflow' creates it."
             )
             return
-        self.models.value = panel_html.note_html(f"Loading versions of model '{name}'…")
+        self.models.value = panel_html.note_html(f"Loading versions of {', '.join(names)}…")
+        sections = [self._model_section(uri, name, titled=len(names) > 1) for name in names]
+        self.models.value = "".join(sections)
+
+    @staticmethod
+    def _model_section(uri: str, name: str, titled: bool) -> str:
+        """The versions table of registered model ``name`` (titled when there are several)."""
+        from jupyter_mlops.registry.versions import list_model_versions
+
+        title = panel_html.note_html(f"Model '{name}'", "info") if titled else ""
         try:
             versions = list_model_versions(uri, name)
         except MlopsError as error:
-            self.models.value = panel_html.note_html(str(error), "error")
-            return
+            return title + panel_html.note_html(str(error), "error")
         if not versions:
-            self.models.value = panel_html.note_html(
+            return title + panel_html.note_html(
                 f"No registered versions of model '{name}' in {uri} yet "
                 "(a run whose step declares --model registers one)."
             )
-            return
-        self.models.value = panel_html.models_table(versions)
+        return title + panel_html.models_table(versions)
 
     # ---------------------------------------------------------------- drawing
 

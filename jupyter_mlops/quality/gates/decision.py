@@ -27,6 +27,7 @@ class GateOutcome:
     champion: dict[str, Any] | None = None
     slices: dict[str, Any] | None = None
     aliases: list[str] = field(default_factory=list)  # aliases set on the version
+    model: str = ""  # the registered model the version belongs to
 
     @property
     def validated(self) -> bool:
@@ -34,6 +35,7 @@ class GateOutcome:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "model": self.model,
             "outcome": self.outcome,
             "version": self.version,
             "reasons": list(self.reasons),

@@ -34,14 +34,25 @@ def gates_link(context: AfterRun) -> None:
         version = context.registered.get(step.name)
         if version is None or context.uri is None:
             continue
+        name = context.model_name(step.name)
         gated = gates.for_model(step.name) if gates else None
         if gated is None:
-            set_alias(context.uri, context.pipeline_file.pipeline.name, CHALLENGER, version)
+            set_alias(context.uri, name, CHALLENGER, version)
         else:
-            result.gates = gate_version(
-                context.uri, context.pipeline_file, result, context.store, step.name, version, gated
+            outcome = gate_version(
+                context.uri,
+                context.pipeline_file,
+                result,
+                context.store,
+                step.name,
+                version,
+                gated,
+                registered_name=name,
             )
-        step.model_version = version  # decided: the next run does not register it again
+            outcome.model = name
+            result.model_gates[name] = outcome
+        # decided: the next run does not register it again
+        step.model_version, step.model_name = version, name
         context.remember(step)
 
 
@@ -57,6 +68,8 @@ def _thresholds_only(context: AfterRun, gates: GateConfig) -> None:
             for name in gated.metrics_steps()
             if StepStatus(result.steps[name].status).done
         }
-        result.gates = decide(gated, "", new, champion=None)
+        name = context.model_name(step.name)
+        result.model_gates[name] = outcome = decide(gated, "", new, champion=None)
+        outcome.model = name
         if UNTRACKED_NOTE not in result.notes:
             result.notes.append(UNTRACKED_NOTE)

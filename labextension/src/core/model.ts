@@ -13,7 +13,7 @@ import { errorsByCell, isErrorReply, rowsWithErrors, stepRows, unattachedErrors 
 import { IRunState } from './run';
 import { RunTracker } from './runTracker';
 import { INITIAL_STATE, INotebookHandle, IPanelState, notebookState } from './state';
-import { ApiError, IMlopsApi } from './types';
+import { ApiError, IMlopsApi, IModelsJSON } from './types';
 import { FRONTEND_VERSION } from './version';
 
 export const SCAN_DELAY_MS = 500;
@@ -195,7 +195,7 @@ export class PanelModel {
       // One after the other: the server imports MLflow on the first call, and two
       // first imports in parallel threads can deadlock.
       const history = await this.api.history(handle.path);
-      const models = await this.api.models(name, handle.path);
+      const models = await this.modelsOf(name, handle.path);
       if (handle === this.handle) {
         this.update({ history, models, recordsMessage: null });
       }
@@ -204,6 +204,21 @@ export class PanelModel {
         this.update({ recordsMessage: messageOf(error) });
       }
     }
+  }
+
+  /**
+   * The versions of every registered model of the pipeline: the server lists the models
+   * with the reply for the pipeline name (a pipeline with several `--model` steps registers
+   * each under its own name, not the pipeline's).
+   */
+  private async modelsOf(pipeline: string, path: string): Promise<IModelsJSON[]> {
+    const first = await this.api.models(pipeline, path);
+    const names = first.models?.length ? first.models : [pipeline];
+    const found: IModelsJSON[] = [];
+    for (const name of names) {
+      found.push(name === pipeline ? first : await this.api.models(name, path));
+    }
+    return found;
   }
 
   /** Save the notebook when it has unsaved edits (extraction and runs read the file). */

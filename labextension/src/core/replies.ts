@@ -209,7 +209,8 @@ export function parseModels(value: unknown): IModelsJSON {
   return {
     name: text(reply.name) ?? '',
     aliases: strings(reply.aliases),
-    versions: reply.versions.map(parseModelVersion)
+    versions: reply.versions.map(parseModelVersion),
+    models: isStringArray(reply.models) ? reply.models : []
   };
 }
 

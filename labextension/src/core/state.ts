@@ -46,7 +46,8 @@ export interface IPanelState {
   /** Texts of the parameters form, by parameter name. */
   paramTexts: Record<string, string>;
   history: IRunHistory | null;
-  models: IModelsJSON | null;
+  /** The versions of every registered model of the pipeline, in notebook order. */
+  models: IModelsJSON[] | null;
   recordsMessage: string | null;
 }
 

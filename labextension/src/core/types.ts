@@ -130,6 +130,11 @@ export interface IModelsJSON {
   /** alias -> version */
   aliases: Record<string, string>;
   versions: IModelVersionJSON[];
+  /**
+   * Every registered model of the pipeline at `path` (one per `--model` step), when the
+   * server knows them; the panel asks for each one by name.
+   */
+  models?: string[];
 }
 
 /** A REST call that failed: the HTTP status (0 when the server was unreachable) and message. */

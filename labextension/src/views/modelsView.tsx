@@ -76,19 +76,39 @@ function VersionItem(props: {
 }
 
 export interface IRecordsViewProps {
-  models: IModelsJSON | null;
+  /** Every registered model of the pipeline (one per `--model` step). */
+  models: IModelsJSON[] | null;
   history: IRunHistory | null;
   message: string | null;
   runLink: (id: string) => React.ReactNode;
   onReload: () => void;
 }
 
-export function ModelsView(props: IRecordsViewProps): JSX.Element {
+function VersionList(props: {
+  models: IModelsJSON | undefined;
+  runLink: (id: string) => React.ReactNode;
+}) {
   const versions = props.models?.versions ?? [];
+  return versions.length ? (
+    <ul className="jp-mlops-ModelVersions">
+      {versions.map(v => (
+        <VersionItem key={v.version} version={v} runLink={props.runLink} />
+      ))}
+    </ul>
+  ) : (
+    <div className="jp-mlops-Hint" data-testid="mlops-models-empty">
+      No registered version yet: a run whose step has <code>--model VAR</code> registers one.
+    </div>
+  );
+}
+
+export function ModelsView(props: IRecordsViewProps): JSX.Element {
+  const models = props.models ?? [];
+  const single = models.length <= 1;
   return (
     <section className="jp-mlops-Section" data-testid="mlops-models" aria-label="Models">
       <div className="jp-mlops-SectionHead">
-        <h3>Models{props.models?.name ? `: ${props.models.name}` : ''}</h3>
+        <h3>Models{single && models[0]?.name ? `: ${models[0].name}` : ''}</h3>
         <button
           className="jp-mlops-LinkButton"
           data-testid="mlops-models-reload"
@@ -102,16 +122,15 @@ export function ModelsView(props: IRecordsViewProps): JSX.Element {
           {props.message}
         </div>
       )}
-      {versions.length ? (
-        <ul className="jp-mlops-ModelVersions">
-          {versions.map(v => (
-            <VersionItem key={v.version} version={v} runLink={props.runLink} />
-          ))}
-        </ul>
+      {single ? (
+        <VersionList models={models[0]} runLink={props.runLink} />
       ) : (
-        <div className="jp-mlops-Hint" data-testid="mlops-models-empty">
-          No registered version yet: a run whose step has <code>--model VAR</code> registers one.
-        </div>
+        models.map(model => (
+          <div key={model.name} data-testid="mlops-model" data-model={model.name}>
+            <h4 className="jp-mlops-ModelName">{model.name}</h4>
+            <VersionList models={model} runLink={props.runLink} />
+          </div>
+        ))
       )}
     </section>
   );

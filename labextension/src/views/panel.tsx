@@ -31,6 +31,7 @@
  *   mlops-run-model-version  "model version N" registered by the run
  *   mlops-run-log         the run's log tail (<pre> in a <details>)
  *   mlops-models          Models section; mlops-models-reload; mlops-models-empty;
+ *                         mlops-model[data-model=NAME] per model when there are several;
  *                         mlops-model-version[data-version=N] with mlops-model-alias
  *                         [data-alias=NAME], mlops-metrics, mlops-model-gate[data-gate]
  *   mlops-history         recent MLflow runs; mlops-history-run[data-status]

@@ -38,6 +38,8 @@ class FakeApi implements IMlopsApi {
   started: IRunStatusJSON | ApiError = parseRunSnapshot(fixture('run.started.json'));
   remembered: IRunStatusJSON[] = [];
   requests: IRunRequest[] = [];
+  /** The registered models the server lists with its reply (none: an older server). */
+  pipelineModels: string[] | undefined = undefined;
 
   async version(): Promise<string> {
     this.calls.push('version');
@@ -87,7 +89,7 @@ class FakeApi implements IMlopsApi {
   }
   async models(name: string): Promise<IModelsJSON> {
     this.calls.push(`models ${name}`);
-    return { name, aliases: {}, versions: [] };
+    return { name, aliases: {}, versions: [], models: this.pipelineModels };
   }
 }
 
@@ -195,6 +197,22 @@ describe('following a notebook', () => {
         'models classification'
       ])
     );
+  });
+
+  it('loads the versions of every model of a pipeline with several', async () => {
+    const api = new FakeApi();
+    api.pipelineModels = ['classification-ridge', 'classification-forest'];
+    const model = await ready(api, new FakeNotebook('work/nb.ipynb'));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(api.calls.filter(c => c.startsWith('models'))).toEqual([
+      'models classification',
+      'models classification-ridge',
+      'models classification-forest'
+    ]);
+    expect(model.state.models?.map(m => m.name)).toEqual([
+      'classification-ridge',
+      'classification-forest'
+    ]);
   });
 
   it('debounces edits into one scan of the live content', async () => {

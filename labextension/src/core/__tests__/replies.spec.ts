@@ -130,6 +130,9 @@ describe('records', () => {
       gates: {}
     });
     expect(parseModels({ name: 'none', aliases: {}, versions: [] }).versions).toEqual([]);
+    expect(
+      parseModels({ name: 'p', aliases: {}, versions: [], models: ['p-a', 'p-b'] }).models
+    ).toEqual(['p-a', 'p-b']);
     expect(() => parseModels({ name: 'x' })).toThrow('the model list has no versions');
   });
 
