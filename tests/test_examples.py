@@ -127,6 +127,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
                 "inputs": {"forest_metrics": "evaluate_forest", "ridge_metrics": "evaluate_ridge"},
                 "outputs": ["best", "comparison"],
                 "params": [],
+                "results": ["comparison", "best"],
             },
         ],
     },

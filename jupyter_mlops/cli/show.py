@@ -21,6 +21,9 @@ def render_pipeline(pipeline: Pipeline, models: dict[str, str] | None = None) ->
             f"  {name}  (step {step}, variable {pipeline.step(step).model})"
             for step, name in models.items()
         ]
+    kept = [f"  {s.name}: {', '.join(s.results)}" for s in pipeline.steps if s.results]
+    if kept:
+        lines += ["", "Results kept (sink steps: no later step reads them):", *kept]
     if pipeline.left_out:
         cells = ", ".join(str(c) for c in pipeline.left_out)
         lines += ["", f"Left out of the pipeline: cells {cells}"]

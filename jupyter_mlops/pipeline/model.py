@@ -47,14 +47,18 @@ class Step:
     results: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The step as ``jupyter mlops show --json`` prints it."""
-        return {
+        """The step as ``jupyter mlops show --json`` prints it (``results`` only on a sink
+        step that keeps some)."""
+        shown: dict[str, Any] = {
             "name": self.name,
             "cell": self.cell,
             "inputs": dict(sorted(self.inputs.items())),
             "outputs": sorted(self.outputs),  # sorted: the contract predates the return order
             "params": list(self.params),
         }
+        if self.results:
+            shown["results"] = list(self.results)
+        return shown
 
     def arguments(self) -> list[str]:
         """The step function's parameters: inputs sorted, then pipeline params sorted."""

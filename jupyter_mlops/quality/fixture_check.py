@@ -4,23 +4,18 @@ Position-based code (``data[:400]``, ``data[400:]``) breaks on a few hundred sam
 a step raises or hands on an empty frame. When fixtures are captured, every step with a
 sampled input is called once on the fixtures (its other inputs as the run stored them, the
 default parameters); a step that raises, or returns an empty output where the run had rows,
-is reported with the reason. This runs in one single-use worker process (forkserver, like the
-``inprocess`` engine): the step modules are imported there, and their output goes to a log.
+is reported with the reason. This runs in one single-use worker process (``execute/fresh_process.py``): the step modules are imported there, and their output goes to a log.
 """
 
 from __future__ import annotations
 
 import copy
 import importlib
-import multiprocessing
-import os
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.artifacts.store import ArtifactRef
+from jupyter_mlops.execute.fresh_process import call_in_fresh_process, enter_pipeline_folder
 
 if TYPE_CHECKING:
     from jupyter_mlops.pipeline.pipeline_file import PipelineFile
@@ -54,23 +49,16 @@ def steps_failing_on_samples(job: CheckJob) -> dict[str, str]:
     """Step → why it cannot run on its sampled fixtures, for the steps of ``job`` that fail."""
     if not job.checks:
         return {}
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(1, mp_context=context, max_tasks_per_child=1) as pool:
-        try:
-            return pool.submit(check_steps, job).result()
-        except Exception as error:  # the worker died, or a result could not be sent back
-            reason = f"the check of the sampled fixtures failed: {type(error).__name__}: {error}"
-            return {check.step: reason for check in job.checks}
+    try:
+        return call_in_fresh_process(check_steps, job)
+    except Exception as error:  # the worker died, or a result could not be sent back
+        reason = f"the check of the sampled fixtures failed: {type(error).__name__}: {error}"
+        return {check.step: reason for check in job.checks}
 
 
 def check_steps(job: CheckJob) -> dict[str, str]:
     """In the worker: call each step on its fixtures; step → reason for those that fail."""
-    from jupyter_mlops.execute.engines.inprocess import capture_output
-
-    sys.path.insert(0, job.pipeline_dir)
-    os.chdir(job.pipeline_dir)
-    Path(job.log_path).write_text("", encoding="utf-8")
-    capture_output(Path(job.log_path))
+    enter_pipeline_folder(job.pipeline_dir, job.log_path, new_log=True)
     failing = {}
     for check in job.checks:
         reason = _failure(job, check)

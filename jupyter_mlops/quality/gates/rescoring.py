@@ -6,7 +6,7 @@ any step between the ``--model`` step and them — with the champion model in pl
 the same chain runs once per value of the slice column, on inputs filtered to those rows:
 for the champion and for the new model alike.
 
-This happens in one single-use worker process (forkserver, like the ``inprocess`` engine):
+This happens in one single-use worker process (``execute/fresh_process.py``):
 the user's step modules are imported with the pipeline folder on ``sys.path`` and may set
 module globals, print, or crash, none of which must touch the calling process. Its output
 goes to a log file. Errors come back as text and become reasons to reject.
@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import copy
 import importlib
-import multiprocessing
 import os
-import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from jupyter_mlops.execute.fresh_process import call_in_fresh_process, enter_pipeline_folder
 
 MODEL = "<model>"  # source of the input that gets the model being scored
 RUN = "<run>"  # source of an input loaded from this run's artifacts
@@ -70,25 +68,19 @@ class Scores:
 
 def score_in_worker(job: ScoringJob) -> Scores:
     """Run :func:`score_models` in a fresh worker process."""
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(1, mp_context=context, max_tasks_per_child=1) as pool:
-        try:
-            return pool.submit(score_models, job).result()
-        except Exception as error:  # the worker died, or a result could not be sent back
-            return Scores(errors=[f"re-scoring failed: {type(error).__name__}: {error}"])
+    try:
+        return call_in_fresh_process(score_models, job)
+    except Exception as error:  # the worker died, or a result could not be sent back
+        return Scores(errors=[f"re-scoring failed: {type(error).__name__}: {error}"])
 
 
 def score_models(job: ScoringJob) -> Scores:
     """In the worker: load models and inputs, run the chain for each model (and slice)."""
-    from jupyter_mlops.execute.engines.inprocess import capture_output
     from jupyter_mlops.runtime import load_input
 
-    sys.path.insert(0, job.pipeline_dir)
     os.environ["JUPYTER_MLOPS_STORE"] = job.store_root
     os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
-    os.chdir(job.pipeline_dir)
-    Path(job.log_path).parent.mkdir(parents=True, exist_ok=True)
-    capture_output(Path(job.log_path))
+    enter_pipeline_folder(job.pipeline_dir, job.log_path)
     scores = Scores()
     try:
         inputs = {
