@@ -8,7 +8,7 @@ its ``predict`` takes); a frame holding the model's columns and more
 gives ``X`` from those columns and a label column for ``y``. A candidate ``y`` is 1-D, has
 as many rows as ``X`` (the same index for pandas values) and, for a classifier, only known
 classes. Held-out data (a name with ``test``/``val``/``holdout``/``eval``) comes first.
-When neither the step's inputs nor its locals hold such data (the step only assembles a
+When the step's inputs and locals hold no 2-D data at all (the step only assembles a
 model), the check looks at the fixtures of the steps upstream (``runtime.testing``).
 """
 
@@ -120,6 +120,11 @@ def _features(value: Any, count: int | None, names: list[str] | None) -> tuple[A
     if count is None or value.shape[1] == count:
         return value, []
     return None, []
+
+
+def holds_data(values: dict[str, Any]) -> bool:
+    """Whether any of ``values`` is a 2-D frame or array."""
+    return any(_ndim(value) == 2 for value in values.values())
 
 
 def _predicts_on(model: Any, X: Any) -> bool:
