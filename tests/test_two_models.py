@@ -257,3 +257,20 @@ def test_a_model_fitted_on_data_its_step_transformed_gets_rows_through_the_trans
     assert name == "selector.transform(X)"
     assert np.array_equal(rows, selector.transform(X.iloc[:5]))
     assert _through_a_transformer(model, {"scaler": scaler}, {"X": X}) is None
+
+
+def test_extract_refuses_two_steps_registering_one_name_naming_the_cell(tmp_path: Path) -> None:
+    from jupyter_mlops.errors import ExtractionErrors
+
+    notebook = tmp_path / "two_models.ipynb"
+    text = NOTEBOOK.read_text(encoding="utf-8")
+    text = text.replace(
+        "train_small --model small_model", f"train_small --model small_model --model-name {FULL}"
+    )
+    notebook.write_text(text, encoding="utf-8")
+    with pytest.raises(ExtractionErrors) as refused:
+        api.extract(notebook)
+    message = str(refused.value)
+    assert f"steps 'train_full' and 'train_small' would both register model '{FULL}'" in message
+    assert "cell 10" in message, message
+    assert not (tmp_path / "pipelines").exists()  # nothing written

@@ -8,9 +8,10 @@ from pathlib import Path
 from jupyter_mlops.authoring.cells import classify_cells
 from jupyter_mlops.authoring.dependencies import resolve_dependencies
 from jupyter_mlops.authoring.notebook_file import NotebookSource, read_notebook
-from jupyter_mlops.errors import DependencyError, ExtractionErrors
+from jupyter_mlops.errors import DependencyError, DuplicateModelName, ExtractionErrors
 from jupyter_mlops.pipeline.graph import find_cycle
 from jupyter_mlops.pipeline.model import Pipeline
+from jupyter_mlops.pipeline.model_names import model_names
 
 
 def scan_notebook(path: str | Path) -> Pipeline:
@@ -43,7 +44,7 @@ def build_pipeline(source: NotebookSource) -> Pipeline:
     if errors:
         errors.sort(key=lambda error: error.cell or 0)
         raise ExtractionErrors(errors, path=str(source.path))
-    return Pipeline(
+    pipeline = Pipeline(
         name=pipeline_name(source.path),
         notebook=str(source.path),
         notebook_hash=source.content_hash,
@@ -55,3 +56,9 @@ def build_pipeline(source: NotebookSource) -> Pipeline:
         left_out=resolution.left_out,
         warnings=resolution.warnings,
     )
+    try:
+        model_names(pipeline)  # two --model steps registering one name are refused here
+    except DuplicateModelName as error:
+        error.cell = pipeline.step(str(error.step)).cell
+        raise ExtractionErrors([error], path=str(source.path)) from None
+    return pipeline
