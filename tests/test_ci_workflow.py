@@ -10,6 +10,7 @@ import pytest
 import yaml
 from quality_pipeline import BIN, cli, write_quality_notebook
 
+from jupyter_mlops import __version__
 from jupyter_mlops.authoring.scan import scan_notebook
 from jupyter_mlops.cli import quality as cli_quality
 from jupyter_mlops.cli.main import build_parser, run_command
@@ -48,9 +49,13 @@ def test_ci_init_writes_a_valid_workflow_for_every_pipeline(project: Path) -> No
     job = workflow["jobs"]["mlops"]
     assert job["runs-on"] == "ubuntu-latest"
     assert job["env"] == {"MLFLOW_TRACKING_URI": "${{ secrets.MLFLOW_TRACKING_URI }}"}
-    assert job["steps"][0] == {"uses": "actions/checkout@v4"}
+    assert job["steps"][0] == {
+        "uses": "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1",
+        "with": {"persist-credentials": False},
+    }
+    assert workflow["permissions"] == {"contents": "read"}
     assert run_commands(workflow) == [
-        "python -m pip install jupyter_mlops pytest nbval",
+        f"python -m pip install jupyter_mlops=={__version__} pytest nbval",
         "python -m ipykernel install --user --name python3",
         "jupyter mlops check more/other.ipynb more/pipelines/other",
         "jupyter mlops check quality.ipynb pipelines/quality",
@@ -111,7 +116,8 @@ def test_install_commands_follow_the_project(project: Path) -> None:
     assert cli("ci", "init", "--output", "a.yml", cwd=project).returncode == 0
     install = yaml.safe_load((project / "a.yml").read_text())["jobs"]["mlops"]["steps"][2]
     assert install["run"] == (
-        "python -m pip install -e .\npython -m pip install jupyter_mlops pytest nbval\n"
+        f"python -m pip install -e .\npython -m pip install jupyter_mlops=={__version__} "
+        "pytest nbval\n"
     )
     args = ["ci", "init", "-o", "b.yml", "--install", "pip install -e .[dev]"]
     assert cli(*args, cwd=project).returncode == 0
@@ -131,3 +137,22 @@ def test_nothing_to_check_is_bad_input(tmp_path: Path) -> None:
     done = cli("ci", "init", "quality.ipynb", cwd=tmp_path)
     assert done.returncode == 2
     assert "quality.ipynb: is not extracted yet" in done.stderr
+
+
+@pytest.mark.parametrize("persona", ["regular", "pedantic"])
+def test_zizmor_finds_nothing_in_the_workflow(project: Path, persona: str) -> None:
+    """zizmor (GitHub Actions security linter), offline: actions pinned to a commit (the tag
+    in a comment), read-only permissions, no persisted credentials, a named job, concurrency."""
+    assert cli("ci", "init", cwd=project).returncode == 0
+    path = project / ".github" / "workflows" / "mlops.yml"
+    done = subprocess.run(
+        [str(BIN / "zizmor"), "--offline", "--persona", persona, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "No findings to report" in done.stdout + done.stderr
+    text = path.read_text()
+    assert "uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1  # v7.0.1\n" in text
+    assert yaml.safe_load(text)["concurrency"]["cancel-in-progress"] is True
