@@ -207,6 +207,27 @@ def test_unknown_step_name_is_refused(tmp_path: Path) -> None:
     assert "no step named 'nosuch' (steps: load, left, right, report)" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--engine", "nosuch"], "error: unknown engine 'nosuch' (available: inprocess, papermill"),
+        (["--workers", "-3"], "error: --workers must be 0 (one per CPU) or more, not -3"),
+        (["--only", "left", "--from", "right"], "error: --only and --from select steps in two"),
+    ],
+)
+def test_meaningless_options_are_refused_before_anything_runs_even_when_all_is_cached(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    folder = extract(tmp_path, CELLS)
+    run(folder)  # everything cached: the options are still checked
+    objects = sorted(p.name for p in (folder / ".mlops").rglob("*"))
+    done = cli_run(folder, *args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith(message), done.stderr
+    assert done.stdout == ""
+    assert sorted(p.name for p in (folder / ".mlops").rglob("*")) == objects  # nothing written
+
+
 def test_non_dict_metrics_fail_the_step(tmp_path: Path) -> None:
     folder = extract(tmp_path, [*CELLS[:5], "%%mlstep report --metrics scores\nscores = [1, 2]"])
     result = cli_run(folder)

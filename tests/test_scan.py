@@ -236,6 +236,12 @@ def test_duplicate_step_names(tmp_path: Path) -> None:
     [
         ("%%mlstep 2fast", "cell 1: step name '2fast' is not a valid Python identifier"),
         ("%%mlstep class", "cell 1: step name 'class' is not a valid Python identifier"),
+        (
+            "%%mlstep \ufb01t",  # the ligature "fi": Python reads the name as "fit"
+            "cell 1: step name '\ufb01t' is read by Python as 'fit' (NFKC normalization): "
+            "write 'fit'",
+        ),
+        ("%%mlstep a --inputs \ufb01t", "cell 1: --inputs variable '\ufb01t' is read by Python"),
         ("%%mlstep", "cell 1: a step needs a name: %%mlstep NAME"),
         ("%%mlstep a --bogus", "cell 1, step 'a': unknown option '--bogus'"),
         ("%%mlstep a --model", "cell 1, step 'a': option --model needs a variable name"),

@@ -358,6 +358,29 @@ def test_unauthenticated_requests_are_refused(api: Api, method: str, endpoint: s
     assert code in (401, 403)
 
 
+@pytest.mark.parametrize(
+    ("method", "endpoint"),
+    [
+        ("GET", "nosuch"),
+        ("POST", "nosuch/deeper"),
+        ("PUT", "run"),
+        ("GET", "run/bad.id"),
+        ("GET", ""),
+    ],
+)
+def test_route_misses_answer_a_json_404_naming_the_endpoints(
+    api: Api, method: str, endpoint: str
+) -> None:
+    code, reply = api(method, endpoint, {} if method != "GET" else None)
+    assert code in (404, 405), reply
+    assert isinstance(reply, dict), reply  # JSON, not the server's HTML page
+    if code == 404:
+        assert reply["message"].startswith(f"no endpoint {method} ")
+        assert "version, pipeline, extract, run, run/<id>, runs, models/<name>" in reply["message"]
+    code, _ = api(method, endpoint, None, headers={"Authorization": ""})
+    assert code in (401, 403)  # the 404 is for users who are logged in only
+
+
 def login_cookie(api: Api) -> str:
     """The login cookie a browser gets after opening the server with its token."""
     response = api.loop.run_until_complete(api.fetch("jupyter-mlops", "version"))

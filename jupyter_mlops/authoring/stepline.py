@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keyword
 import shlex
+import unicodedata
 from dataclasses import dataclass
 
 from jupyter_mlops.errors import StepDeclarationError
@@ -47,9 +48,18 @@ def split_step_cell(source: str) -> tuple[str, str]:
 
 
 def check_identifier(name: str, what: str) -> None:
-    """Refuse ``name`` unless it is a Python identifier that is not a keyword."""
+    """Refuse ``name`` unless it is a Python identifier that is not a keyword, written as
+    Python reads it: source identifiers are NFKC-normalized, so ``ﬁt`` (a ligature) names
+    ``fit`` in code but would be another name in files, the registry and the generated code."""
     if not name.isidentifier() or keyword.iskeyword(name):
         raise StepDeclarationError(f"{what} '{name}' is not a valid Python identifier", name=name)
+    normalized = unicodedata.normalize("NFKC", name)
+    if normalized != name:
+        raise StepDeclarationError(
+            f"{what} '{name}' is read by Python as '{normalized}' (NFKC normalization): "
+            f"write '{normalized}'",
+            name=name,
+        )
 
 
 def parse_step_line(args: str) -> StepOptions:

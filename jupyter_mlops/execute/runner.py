@@ -24,7 +24,7 @@ from jupyter_mlops.execute.cache import (
     normalized_code,
     setup_definitions,
 )
-from jupyter_mlops.execute.engines.base import Engine, StepJob, get_engine
+from jupyter_mlops.execute.engines.base import Engine, StepJob, check_engine_name, get_engine
 from jupyter_mlops.execute.executors.threads import run_dag
 from jupyter_mlops.execute.progress import StepProgress
 from jupyter_mlops.execute.run_result import RunResult, StepResult
@@ -57,9 +57,26 @@ def run_pipeline(folder: str | Path, options: RunOptions | None = None) -> RunRe
     from jupyter_mlops.extract.sync_check import check_extracted_by_this_version
 
     options = options or RunOptions()
+    check_run_options(options)
     pipeline_file = read_pipeline_file(folder)
     check_extracted_by_this_version(folder, pipeline_file.pipeline.notebook)
     return _Run(pipeline_file, options).execute()
+
+
+def check_run_options(options: RunOptions) -> None:
+    """Refuse options that cannot mean anything, before any step or cache lookup: an unknown
+    engine (also when every step would come from the cache), a negative worker count, and
+    ``--only`` with ``--from`` (one would silently win)."""
+    check_engine_name(options.engine)
+    if options.workers < 0:
+        raise MlopsError(
+            f"--workers must be 0 (one per CPU) or more, not {options.workers}", name="workers"
+        )
+    if options.only and options.from_step:
+        raise MlopsError(
+            "--only and --from select steps in two different ways: give one of them",
+            name="only",
+        )
 
 
 def step_selection(pipeline_file: PipelineFile, options: RunOptions) -> tuple[set[str], set[str]]:

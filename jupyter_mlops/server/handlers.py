@@ -274,6 +274,23 @@ class ModelHandler(MlopsHandler):
         self.reply(await self.call(actions.models_of, path, name, limit))
 
 
+class NotFoundHandler(MlopsHandler):
+    """Any other path under ``/jupyter-mlops/``: a JSON 404 naming the endpoints, not
+    the server's HTML page."""
+
+    def _not_found(self, *_args: Any) -> None:
+        raise ApiError(
+            404,
+            f"no endpoint {self.request.method} {self.request.path}: jupyter_mlops serves "
+            f"{', '.join(ENDPOINTS)}",
+        )
+
+    get = post = put = patch = delete = web.authenticated(_not_found)
+
+
+ENDPOINTS = ("version", "pipeline", "extract", "run", "run/<id>", "runs", "models/<name>")
+
+
 def _run_options(body: dict[str, Any]) -> tuple[dict[str, Any], str | None, bool]:
     params = body.get("params") or {}
     if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
@@ -298,4 +315,5 @@ def handlers(base_url: str) -> list[tuple[str, type[MlopsHandler]]]:
         (prefix + "/run/([0-9a-zA-Z_-]+)", RunHandler),
         (prefix + "/runs", HistoryHandler),
         (prefix + "/models/([^/]+)", ModelHandler),
+        (prefix + "(?:/.*)?", NotFoundHandler),
     ]

@@ -97,7 +97,19 @@ def get_engine(name: str, workers: int) -> Engine:
     return _FACTORIES[name](workers)
 
 
+def check_engine_name(name: str) -> None:
+    """Raise ``EngineError`` naming the available engines unless ``name`` is one; imports
+    no engine."""
+    if name in _BUILTIN or name in _FACTORIES:
+        return
+    plugins = [e.name for e in metadata.entry_points(group=ENTRY_POINT_GROUP)]
+    if name not in plugins:
+        known = ", ".join(sorted({*_BUILTIN, *_FACTORIES, *plugins}))
+        raise EngineError(f"unknown engine '{name}' (available: {known})", name=name)
+
+
 def _load_engine(name: str) -> None:
+    check_engine_name(name)
     if name in _BUILTIN:
         module, _, attribute = _BUILTIN[name].partition(":")
         _FACTORIES[name] = getattr(importlib.import_module(module), attribute)
@@ -106,9 +118,6 @@ def _load_engine(name: str) -> None:
         if entry.name == name:
             _FACTORIES[name] = entry.load()
             return
-    plugins = [e.name for e in metadata.entry_points(group=ENTRY_POINT_GROUP)]
-    known = ", ".join(sorted({*_BUILTIN, *_FACTORIES, *plugins}))
-    raise EngineError(f"unknown engine '{name}' (available: {known})", name=name)
 
 
 def user_traceback(error: BaseException, user_files: set[str]) -> str:
