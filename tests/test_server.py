@@ -435,6 +435,47 @@ def test_paths_outside_the_root_are_refused(
     assert api.get("run")[1]["runs"] == []
 
 
+def test_a_symlinked_pipelines_folder_leading_outside_is_refused_and_nothing_written(
+    api: Api, jp_root_dir: Path, flow: Path
+) -> None:
+    outside = jp_root_dir.parent / "elsewhere"
+    outside.mkdir()
+    (flow.parent / "pipelines").symlink_to(outside, target_is_directory=True)
+    for code, body in [
+        api.post("extract", {"path": "work/flow.ipynb"}),
+        api.post("run", {"path": "work/flow.ipynb"}),
+    ]:
+        assert code == 403, body
+        assert body["message"] == (
+            "the pipeline folder work/pipelines/flow leads outside the server root "
+            "(a symbolic link?): nothing was written"
+        )
+    assert list(outside.iterdir()) == []
+    assert api.get("run")[1]["runs"] == []
+
+
+def test_hidden_files_are_not_served_unless_jupyter_server_allows_them(
+    api: Api, jp_root_dir: Path, jp_serverapp: Any
+) -> None:
+    (jp_root_dir / ".hidden").mkdir()
+    write_notebook(jp_root_dir / ".hidden" / "nb.ipynb", CELLS)
+    for code, body in [
+        api.get("pipeline", path=".hidden/nb.ipynb"),
+        api.post("extract", {"path": ".hidden/nb.ipynb"}),
+        api.post("run", {"path": ".hidden/nb.ipynb"}),
+    ]:
+        assert code == 404, body
+        assert body["message"] == (
+            "no such file or folder: .hidden/nb.ipynb (hidden files are not served)"
+        )
+    assert not (jp_root_dir / ".hidden" / "pipelines").exists()
+    jp_serverapp.contents_manager.allow_hidden = True
+    try:
+        assert api.get("pipeline", path=".hidden/nb.ipynb")[0] == 200
+    finally:
+        jp_serverapp.contents_manager.allow_hidden = False
+
+
 def test_symlinks_inside_the_root_are_followed(api: Api, flow: Path, jp_root_dir: Path) -> None:
     (jp_root_dir / "alias").symlink_to(flow.parent, target_is_directory=True)
     assert api.get("pipeline", path="alias/flow.ipynb")[0] == 200

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from jupyter_mlops import __version__
+from jupyter_mlops import __version__, api
 from jupyter_mlops.errors import ExtractionErrors, MlopsError, TrackingError
 from jupyter_mlops.server import actions
 from jupyter_mlops.server.actions import extraction_errors
@@ -78,6 +78,27 @@ class MlopsHandler(APIHandler):
         path = confine(self.root, api_path, field)
         if must_exist and not path.exists():
             raise ApiError(404, f"no such file or folder: {api_path}")
+        if self.hides(path):
+            raise ApiError(404, f"no such file or folder: {api_path} (hidden files are not served)")
+        return path
+
+    def hides(self, path: Path) -> bool:
+        """jupyter_server's rule: a path with a hidden part (``.name``) under the root is not
+        served unless ``ContentsManager.allow_hidden``."""
+        if getattr(self.contents_manager, "allow_hidden", False):
+            return False
+        return any(part.startswith(".") for part in path.relative_to(self.root).parts)
+
+    def inside_root(self, path: Path, what: str) -> Path:
+        """A folder the server derives (``pipelines/<stem>/`` beside a notebook), refused
+        with 403 when its real path leads outside the root (a symlinked ``pipelines/``)."""
+        real = Path(os.path.realpath(path))
+        if real != self.root and self.root not in real.parents:
+            raise ApiError(
+                403,
+                f"the {what} {self.relative(path)} leads outside the server root "
+                "(a symbolic link?): nothing was written",
+            )
         return path
 
     def relative(self, path: Path | str) -> str:
@@ -191,7 +212,10 @@ class ExtractHandler(MlopsHandler):
         if notebook.suffix != ".ipynb" or not notebook.is_file():
             raise ApiError(400, f"'path' must be a notebook (.ipynb): {body.get('path')}")
         output = body.get("output")
-        out_dir = self.resolve(output, "output", must_exist=False) if output is not None else None
+        if output is not None:
+            out_dir = self.resolve(output, "output", must_exist=False)
+        else:
+            out_dir = self.inside_root(api.default_output_dir(notebook), "pipeline folder")
         done = await self.call(actions.extract, notebook, out_dir)
         done["folder"] = self.relative(done["folder"])
         done["changed"] = [self.relative(path) for path in done["changed"]]
@@ -219,6 +243,7 @@ class RunsHandler(MlopsHandler):
         self, target: Path, params: dict[str, Any], engine: str | None, force: bool
     ) -> ManagedRun:
         folder, pipeline = actions.run_plan(target, params)
+        self.inside_root(folder, "pipeline folder")
         return self.run_manager.start(
             target,
             folder=folder,
