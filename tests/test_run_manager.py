@@ -136,3 +136,24 @@ def test_events_update_steps_and_the_end_sets_the_status() -> None:
     assert snapshot["steps"] == [{"name": "a", "state": "ran", "seconds": 1.5}]
     assert snapshot["log"] == ["[a] running", "some output", "[a] ran (1.50 s)"]
     assert not snapshot["recording"]
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [None, {"status": "failed", "steps": {"b": {"status": "failed"}}}],
+    ids=["the process died: no summary", "a failed run's summary"],
+)
+def test_no_step_stays_running_once_a_failed_run_ended(summary: dict | None) -> None:
+    steps = {name: StepState(name) for name in "abc"}
+    run = ManagedRun("r2", "flow.ipynb", "/p", "flow", None, steps)  # type: ignore[arg-type]
+    run.on_stderr_line('{"step": "a", "state": "ran", "seconds": 0.5}')
+    run.on_stderr_line('{"step": "b", "state": "running", "seconds": 0.0}')
+    run.on_exit(1, json.dumps(summary) if summary else "")
+    first = run.snapshot()
+    assert first["status"] == "failed"
+    assert {s["name"]: s["state"] for s in first["steps"]} == {
+        "a": "ran",
+        "b": "failed",
+        "c": "not_run",
+    }
+    assert run.snapshot()["steps"] == first["steps"]  # nothing grows after the end

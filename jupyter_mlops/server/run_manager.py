@@ -125,18 +125,37 @@ class ManagedRun:
             self.exit_code = exit_code
             self.ended = time.monotonic()
             self.summary = summary
-            if self.status == "cancelling":
+            cancelled = self.status == "cancelling"
+            if cancelled:
                 self.status = "cancelled"
                 self.error = "cancelled"
-                for step in self.steps.values():
-                    if step.state in (StepStatus.WAITING, StepStatus.RUNNING):
-                        step.state, step.started = StepStatus.NOT_RUN, None
             elif summary is not None:
                 self.status = "succeeded" if summary.get("status") == "succeeded" else "failed"
                 self.error = summary.get("error")
             else:
                 self.status = "failed"
                 self.error = _first_error(self.log) or f"the run exited with code {exit_code}"
+            self._settle_steps(summary, StepStatus.NOT_RUN if cancelled else StepStatus.FAILED)
+
+    def _settle_steps(self, summary: dict[str, Any] | None, interrupted: str) -> None:
+        """No step stays waiting or running once the process ended: the summary's status
+        where it has one, else ``interrupted`` for a running step (its time frozen) and
+        not_run for a waiting one. Hold the lock."""
+        reported = (summary or {}).get("steps") or {}
+        now = time.monotonic()
+        for step in self.steps.values():
+            if step.state not in (StepStatus.WAITING, StepStatus.RUNNING):
+                continue
+            final = (reported.get(step.name) or {}).get("status")
+            if step.state == StepStatus.RUNNING and step.started is not None:
+                step.seconds = now - step.started
+            if final not in (None, StepStatus.WAITING, StepStatus.RUNNING):
+                step.state = final
+            elif step.state == StepStatus.RUNNING:
+                step.state = interrupted
+            else:
+                step.state = StepStatus.NOT_RUN
+            step.started = None
 
 
 class RunManager:
