@@ -347,3 +347,13 @@ def test_cli_refusal_is_one_line_per_problem_and_exit_2(tmp_path: Path) -> None:
         f"error: {path}: cell 2, step 'a': step name 'a' is already used by cell 1",
     ]
     assert not (tmp_path / "pipelines").exists()
+
+
+def test_show_refuses_ipython_syntax_in_steps_as_extract_does(tmp_path: Path) -> None:
+    cells = ["import math", "%%mlstep load\n!pip install x\nx = 1", "%%mlstep use\n%time y = x + 1"]
+    assert errors_of(tmp_path, cells) == [
+        "cell 2, step 'load': line 2 '!pip install x' is IPython syntax (a magic or shell "
+        "escape), which a module cannot run; move it to a cell that is not a step",
+        "cell 3, step 'use': line 2 '%time y = x + 1' is IPython syntax (a magic or shell "
+        "escape), which a module cannot run; move it to a cell that is not a step",
+    ]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import re
+
+from jupyter_mlops.errors import StepDeclarationError
+from jupyter_mlops.pipeline.model import Step
 
 _TIMING_MAGIC = re.compile(r"^(\s*)%(?:time|timeit|prun)\s+(.*)$")
 """Line magics that wrap a statement: the statement still runs in the notebook namespace."""
@@ -40,3 +44,25 @@ def without_magic_lines(code: str) -> str:
     drop = set(magic_line_numbers(code))
     kept = [line for n, line in enumerate(code.splitlines(), 1) if n not in drop]
     return "\n".join(kept).strip("\n")
+
+
+def step_syntax_error(step: Step) -> StepDeclarationError | None:
+    """Why a step's body cannot become a plain Python function (IPython syntax, or not
+    valid Python), naming the line as the notebook numbers it; None when it can."""
+    code = step.code.replace("\r\n", "\n")
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        magic = magic_line_numbers(code)
+        number = magic[0] if magic else exc.lineno or 1
+        line = code.splitlines()[number - 1].strip() if code.splitlines() else ""
+        problem = (
+            "is IPython syntax (a magic or shell escape), which a module cannot run; "
+            "move it to a cell that is not a step"
+            if magic
+            else f"is not valid Python ({exc.msg})"
+        )
+        return StepDeclarationError(
+            f"line {number + 1} '{line}' {problem}", step=step.name, cell=step.cell
+        )
+    return None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from jupyter_mlops.authoring.cells import classify_cells
 from jupyter_mlops.authoring.dependencies import resolve_dependencies
+from jupyter_mlops.authoring.ipython_syntax import step_syntax_error
 from jupyter_mlops.authoring.notebook_file import NotebookSource, read_notebook
 from jupyter_mlops.errors import DependencyError, DuplicateModelName, ExtractionErrors
 from jupyter_mlops.pipeline.graph import find_cycle
@@ -41,6 +42,8 @@ def build_pipeline(source: NotebookSource) -> Pipeline:
                     step=first.name,
                 )
             )
+    if not errors:  # a step must become a plain function: show refuses what extract would
+        errors = [e for e in map(step_syntax_error, resolution.steps) if e is not None]
     if errors:
         errors.sort(key=lambda error: error.cell or 0)
         raise ExtractionErrors(errors, path=str(source.path))

@@ -185,23 +185,11 @@ def _listing(names: list[str]) -> str:
 
 def step_body(step: Step) -> str:
     """The cell body checked for IPython syntax, with its no-op ``global`` lines dropped."""
+    error = ipython_syntax.step_syntax_error(step)
+    if error is not None:
+        raise error
     code = step.code.replace("\r\n", "\n")
-    try:
-        tree = ast.parse(code)
-    except SyntaxError as exc:
-        magic = ipython_syntax.magic_line_numbers(code)
-        number = magic[0] if magic else exc.lineno or 1
-        line = code.splitlines()[number - 1].strip() if code.splitlines() else ""
-        problem = (
-            "is IPython syntax (a magic or shell escape), which a module cannot run; "
-            "move it to a cell that is not a step"
-            if magic
-            else f"is not valid Python ({exc.msg})"
-        )
-        raise StepDeclarationError(
-            f"line {number + 1} '{line}' {problem}", step=step.name, cell=step.cell
-        ) from None
-    return _drop_globals(code, tree)
+    return _drop_globals(code, ast.parse(code))
 
 
 def _drop_globals(code: str, tree: ast.Module) -> str:
