@@ -102,6 +102,12 @@ class TrackingError(MlopsError):
     exit_code = 1
 
 
+class UnusableTrackingStore(TrackingError):
+    """The tracking store cannot hold a run's records, found before any step runs."""
+
+    exit_code = 2
+
+
 class GateConfigError(PipelineError):
     """The ``gates:`` section of pipeline.yaml is malformed (names the field)."""
 

@@ -268,3 +268,39 @@ def test_unserializable_output_fails_the_step_naming_variable_and_type(
     assert "cannot store 'left_total' of type generator" in (left.error or "")
     assert result.steps["report"].status == "not_run"
     assert result.steps["right"].status == "ran"
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        ("nosuch://somewhere", "error: unsupported tracking URI scheme 'nosuch' (MLflow takes"),
+        ("sqlite:///{tmp}/missing/mlflow.db", "error: the folder of the SQLite tracking store"),
+        ("http://127.0.0.1:{port}", "error: cannot reach the MLflow server at http://127.0.0.1:"),
+    ],
+    ids=["scheme", "sqlite folder", "server down"],
+)
+def test_an_unusable_tracking_store_is_refused_before_any_step(
+    tmp_path: Path, uri: str, message: str
+) -> None:
+    folder = extract(tmp_path, CELLS)
+    uri = uri.format(tmp=tmp_path, port=closed_port())
+    command = [sys.executable, "-m", "jupyter_mlops.cli", "run", str(folder)]
+    done = subprocess.run(
+        [*command, "--engine", "inprocess", "--tracking-uri", uri, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith(message), done.stderr
+    assert "\n" not in done.stderr.strip()  # one line
+    assert not (folder / ".mlops" / "objects").exists()  # no step ran

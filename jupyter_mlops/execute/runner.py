@@ -34,6 +34,9 @@ from jupyter_mlops.pipeline.params import resolve_params
 from jupyter_mlops.pipeline.pipeline_file import PipelineFile, read_pipeline_file
 from jupyter_mlops.quality.drift import drift_settings
 from jupyter_mlops.quality.gates.config import read_gates
+from jupyter_mlops.tracking.gitinfo import project_root
+from jupyter_mlops.tracking.preflight import check_tracking_store
+from jupyter_mlops.tracking.store import resolve_tracking_uri
 
 
 @dataclass
@@ -59,6 +62,10 @@ def run_pipeline(folder: str | Path, options: RunOptions | None = None) -> RunRe
     options = options or RunOptions()
     check_run_options(options)
     pipeline_file = read_pipeline_file(folder)
+    if options.track:
+        check_tracking_store(
+            resolve_tracking_uri(options.tracking_uri, project_root(pipeline_file.folder))
+        )
     check_extracted_by_this_version(folder, pipeline_file.pipeline.notebook)
     return _Run(pipeline_file, options).execute()
 
