@@ -304,3 +304,19 @@ def test_an_unusable_tracking_store_is_refused_before_any_step(
     assert done.stderr.startswith(message), done.stderr
     assert "\n" not in done.stderr.strip()  # one line
     assert not (folder / ".mlops" / "objects").exists()  # no step ran
+
+
+@pytest.mark.parametrize("command", ["show", "extract", "run"])
+def test_a_path_too_long_for_the_file_system_is_one_line_exit_2(command: str) -> None:
+    target = "a" * 5000 + ".ipynb"
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", command, target],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"error: {'a' * 60}… (5006 characters): the path is too long: a name may have at most "
+        "255 bytes and a path 4096\n"
+    )

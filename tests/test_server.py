@@ -476,6 +476,17 @@ def test_hidden_files_are_not_served_unless_jupyter_server_allows_them(
         jp_serverapp.contents_manager.allow_hidden = False
 
 
+def test_a_path_too_long_is_400_not_500(api: Api) -> None:
+    long_path = "a" * 5000 + ".ipynb"
+    for code, body in [
+        api.get("pipeline", path=long_path),
+        api.post("extract", {"path": long_path}),
+        api.post("run", {"path": long_path}),
+    ]:
+        assert code == 400, body
+        assert body["message"].startswith("'path': " + "a" * 60 + "… (5006 characters): the path")
+
+
 def test_symlinks_inside_the_root_are_followed(api: Api, flow: Path, jp_root_dir: Path) -> None:
     (jp_root_dir / "alias").symlink_to(flow.parent, target_is_directory=True)
     assert api.get("pipeline", path="alias/flow.ipynb")[0] == 200

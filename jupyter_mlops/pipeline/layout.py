@@ -39,6 +39,7 @@ def resolve_target(target: str | Path, output: str | Path | None = None) -> Targ
     """A notebook (``.ipynb``; its package in ``output`` or the default folder) or a pipeline
     folder; anything else is refused naming the path."""
     path = Path(target)
+    check_path_length(path)
     if path.is_dir():
         return Target(folder=path)
     if path.suffix == ".ipynb":
@@ -46,6 +47,22 @@ def resolve_target(target: str | Path, output: str | Path | None = None) -> Targ
     if not path.exists():
         raise MlopsError("no such notebook or pipeline folder", path=str(path))
     raise MlopsError("expected a pipeline folder or a .ipynb notebook", path=str(path))
+
+
+NAME_MAX, PATH_MAX = 255, 4096  # bytes, as Linux file systems allow
+
+
+def check_path_length(path: Path) -> None:
+    """Refuse, naming the path's start, a path the file system cannot hold (instead of an
+    ``OSError: File name too long`` traceback)."""
+    text = str(path)
+    longest = max((len(part.encode()) for part in path.parts), default=0)
+    if longest > NAME_MAX or len(text.encode()) > PATH_MAX:
+        shown = text if len(text) <= 80 else text[:60] + f"… ({len(text)} characters)"
+        raise MlopsError(
+            f"the path is too long: a name may have at most {NAME_MAX} bytes and a path {PATH_MAX}",
+            path=shown,
+        )
 
 
 def package_name(pipeline_name: str) -> str:

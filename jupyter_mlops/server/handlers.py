@@ -21,6 +21,7 @@ from tornado import web
 
 from jupyter_mlops import __version__, api
 from jupyter_mlops.errors import ExtractionErrors, MlopsError, TrackingError
+from jupyter_mlops.pipeline.layout import check_path_length
 from jupyter_mlops.server import actions
 from jupyter_mlops.server.actions import extraction_errors
 from jupyter_mlops.server.run_manager import ManagedRun, RunConflict, RunManager, RunNotFound
@@ -51,6 +52,10 @@ def confine(root: Path, api_path: object, field: str = "path") -> Path:
     if text.startswith("/") or PureWindowsPath(api_path).drive or os.path.isabs(api_path):
         raise ApiError(400, f"'{field}' must be relative to the server root, not absolute")
     parts = PurePosixPath(text).parts
+    try:
+        check_path_length(Path(text))
+    except MlopsError as error:
+        raise ApiError(400, f"'{field}': {error}") from None
     if ".." in parts:
         raise ApiError(403, f"'{field}' may not contain '..': {api_path}")
     candidate = root.joinpath(*[p for p in parts if p != "."])
