@@ -210,7 +210,8 @@ def test_training_input_prefers_matching_feature_names() -> None:
     model = LinearRegression().fit(X_train, y_train)
     inputs = {"other": other, "X_test": X_test, "X_train": X_train, "y": y_train}
     assert training_input(model, inputs)[0] == "X_train"  # type: ignore[index]
-    assert training_input(model, {"other": other})[0] == "other"  # type: ignore[index]
+    assert training_input(model, {"other": other}) is None  # predict would refuse its names
+    assert training_input(model, {"array": X_train.to_numpy()})[0] == "array"  # type: ignore[index]
     assert training_input(model, {"wide": np.zeros((2, 4))}) is None
     assert training_input(ThresholdModel(0), {"y": y_train, "X": X_test})[0] == "X"  # type: ignore[index]
     assert training_input(ThresholdModel(0), {"y": y_train}) is None

@@ -30,6 +30,7 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.registry.model_code import pickled_by_value, top_level_distributions, user_code
+from jupyter_mlops.runtime.model_data import expected_features, features_of
 from jupyter_mlops.tracking.store import make_client, mlflow_errors
 
 if TYPE_CHECKING:
@@ -59,30 +60,17 @@ def is_sklearn_model(model: Any) -> bool:
 def training_input(model: Any, fit_inputs: Mapping[str, Any]) -> tuple[str, Any] | None:
     """The ``(name, value)`` among ``fit_inputs`` the model was most likely fitted on.
 
-    Candidates are 2-D values (DataFrame, ndarray with ``ndim == 2``). A DataFrame whose
-    columns equal the model's ``feature_names_in_`` wins, then one whose column count equals
-    ``n_features_in_``; a model without those takes any candidate; last, a DataFrame holding
-    every column of ``feature_names_in_`` among others gives those columns. Ties go to names
+    Candidates are the 2-D values holding the features the model expects
+    (:func:`~jupyter_mlops.runtime.model_data.features_of`; a frame with more columns gives
+    the model's columns). Exact fits win over frames with extra columns; ties go to names
     containing ``train``, then to the order of ``fit_inputs``. None when nothing fits.
     """
-    names_in = getattr(model, "feature_names_in_", None)
-    n_in = getattr(model, "n_features_in_", None)
-    ranked: list[tuple[int, int, int, str, Any]] = []
+    count, names = expected_features(model)
+    ranked: list[tuple[bool, bool, int, str, Any]] = []
     for order, (name, value) in enumerate(fit_inputs.items()):
-        if getattr(value, "ndim", None) != 2 or not hasattr(value, "shape"):
-            continue
-        columns = getattr(value, "columns", None)
-        if names_in is not None and columns is not None and list(columns) == list(names_in):
-            score = 0
-        elif n_in is not None and value.shape[1] == n_in:
-            score = 1
-        elif n_in is None and names_in is None:
-            score = 2
-        elif names_in is not None and columns is not None and set(names_in) <= set(columns):
-            score, value = 3, value[list(names_in)]
-        else:
-            continue
-        ranked.append((score, 0 if "train" in name.lower() else 1, order, name, value))
+        features, extra = features_of(value, count, names)
+        if features is not None:
+            ranked.append((bool(extra), "train" not in name.lower(), order, name, features))
     if not ranked:
         return None
     best = min(ranked, key=lambda item: item[:3])

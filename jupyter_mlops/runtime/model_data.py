@@ -91,7 +91,7 @@ def _pairs(
     names: list[str] | None,
 ) -> list[ModelData]:
     """The (X, y) pairs with ``X`` taken from ``value``."""
-    X, extra = _features(value, count, names)
+    X, extra = features_of(value, count, names)
     if X is None:
         return []
     labels = {f"{name}[{c!r}]": value[c] for c in extra if str(c).lower() in LABEL_COLUMNS}
@@ -106,15 +106,21 @@ def _pairs(
     return found
 
 
-def _features(value: Any, count: int | None, names: list[str] | None) -> tuple[Any, list[Any]]:
-    """(X, the frame's other columns) when ``value`` holds the expected features, else None."""
+def features_of(value: Any, count: int | None, names: list[str] | None) -> tuple[Any, list[Any]]:
+    """(X, the frame's other columns) when ``value`` holds the features a model expects.
+
+    ``count`` and ``names`` are what :func:`expected_features` gives. A frame holding every
+    named column gives those columns (in the model's order); an array, or a frame for a model
+    that names no features, is taken when its column count is ``count`` (or ``count`` is
+    unknown). ``(None, [])`` when ``value`` does not fit.
+    """
     if _ndim(value) != 2:
         return None, []
     columns = getattr(value, "columns", None)
-    if names is not None:
-        if columns is None or not set(names) <= {str(c) for c in columns}:
-            return None, []
+    if names is not None and columns is not None:
         by_name = {str(c): c for c in columns}
+        if not set(names) <= set(by_name):
+            return None, []
         chosen = [by_name[n] for n in names]
         return value[chosen], [c for c in columns if str(c) not in names]
     if count is None or value.shape[1] == count:

@@ -6,10 +6,12 @@ same error shape, so the executor, cache and records never care which engine ran
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import time
 import traceback
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -21,6 +23,31 @@ from jupyter_mlops.errors import EngineError, MlopsError
 from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
 
 ENTRY_POINT_GROUP = "jupyter_mlops.engines"
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+_unclosed: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def close_at_exit(resource: Closable) -> None:
+    """Close ``resource`` at interpreter exit unless ``closed_already`` was called for it."""
+    _unclosed.add(resource)
+
+
+def closed_already(resource: Closable) -> None:
+    """``resource`` was closed: nothing to do for it at exit."""
+    _unclosed.discard(resource)
+
+
+@atexit.register
+def _close_unclosed() -> None:
+    """At interpreter exit, stop the processes of pools (kernels, templates) nobody closed."""
+    for resource in list(_unclosed):
+        with contextlib.suppress(Exception):
+            resource.close()
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ those still in use, so an interrupted run leaves no kernel processes behind.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import logging
 import os
@@ -24,7 +23,6 @@ import queue
 import subprocess
 import threading
 import time
-import weakref
 from collections import deque
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
@@ -33,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.errors import KernelPoolError
+from jupyter_mlops.execute.engines.base import close_at_exit, closed_already
 
 if TYPE_CHECKING:
     from jupyter_client.manager import AsyncKernelManager
@@ -104,7 +103,7 @@ class KernelPool:
         self._templates: KernelTemplates | None = None  # started on the loop thread
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        _live_pools.add(self)
+        close_at_exit(self)
 
     # -- public API -----------------------------------------------------------------------
 
@@ -183,7 +182,7 @@ class KernelPool:
             self._closed = True
             loop, thread = self._loop, self._thread
             self._waiting.clear()
-        _live_pools.discard(self)
+        closed_already(self)
         if loop is None or thread is None:
             return
         pending = asyncio.run_coroutine_threadsafe(self._stop_all(), loop)
@@ -378,14 +377,3 @@ def _kill(km: AsyncKernelManager) -> None:
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             process.kill()
             process.wait(timeout=5)
-
-
-_live_pools: weakref.WeakSet[KernelPool] = weakref.WeakSet()
-
-
-@atexit.register
-def _close_live_pools() -> None:
-    """At interpreter exit, stop the kernels of pools nobody closed."""
-    for pool in list(_live_pools):
-        with contextlib.suppress(Exception):
-            pool.close()

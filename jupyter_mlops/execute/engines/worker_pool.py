@@ -9,14 +9,12 @@ A pool belongs to one run: a new run (possibly with re-extracted setup code) get
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import socket
 import subprocess
 import sys
 import threading
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -24,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.errors import WorkerPoolError
-from jupyter_mlops.execute.engines.base import StepJob, StepOutcome
+from jupyter_mlops.execute.engines.base import StepJob, StepOutcome, close_at_exit, closed_already
 
 TEMPLATE_MODULE = "jupyter_mlops.execute.engines.worker_template"
 DIED = "the worker process running the step died (killed?)"
@@ -65,7 +63,7 @@ class WorkerPool:
                 stderr=subprocess.DEVNULL,
                 cwd=pipeline_dir,
             )
-        _live_pools.add(self)
+        close_at_exit(self)
 
     @property
     def pid(self) -> int | None:
@@ -115,7 +113,7 @@ class WorkerPool:
         with self._lock:
             process, self._process = self._process, None
             self._control.close()
-        _live_pools.discard(self)
+        closed_already(self)
         if process is None:
             return
         with contextlib.suppress(OSError):
@@ -142,14 +140,3 @@ class StepTask:
             outcome = StepOutcome(error=f"{type(error).__name__}: {error}")
         connection.send(outcome)
         connection.close()
-
-
-_live_pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
-
-
-@atexit.register
-def _close_live_pools() -> None:
-    """At interpreter exit, end the templates of pools nobody closed."""
-    for pool in list(_live_pools):
-        with contextlib.suppress(Exception):
-            pool.close()
