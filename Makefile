@@ -159,6 +159,19 @@ bench: $(KERNELSPEC) ## Run the benchmarks (benchmarks/run_all.py)
 		echo "benchmarks/run_all.py does not exist yet"; \
 	fi
 
+# The fault and fuzz suite (tests/reliability/) at its long length, then its figures rendered
+# into the README's reliability table. `make test` runs the same suite at a bounded length.
+RELIABILITY_FIGURES = build/reliability-figures.json
+
+.PHONY: reliability-table
+
+reliability-table: $(KERNELSPEC) ## Long fault/fuzz suite (SIGKILL x20, fuzzing); writes the README's reliability table
+	@mkdir -p build && rm -f $(RELIABILITY_FIGURES)
+	JUPYTER_MLOPS_RELIABILITY_FIGURES=$(abspath $(RELIABILITY_FIGURES)) \
+	JUPYTER_MLOPS_RELIABILITY_ROUNDS=20 JUPYTER_MLOPS_PROPERTY_EXAMPLES=2000 \
+	JUPYTER_MLOPS_FUZZ_EXAMPLES=300 $(VENV)/bin/pytest -q -p no:cacheprovider tests/reliability
+	$(PY) benchmarks/reliability_table.py $(RELIABILITY_FIGURES) README.md
+
 clean: ## Remove caches, build output and extracted demo pipelines (keeps the venv and runs)
 	rm -rf .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info notebooks/pipelines
 	rm -rf labextension/lib labextension/tsconfig.tsbuildinfo
