@@ -79,7 +79,7 @@ CODE_SOURCES = st.one_of(
     st.lists(STATEMENTS, max_size=5).map("\n".join),
     st.tuples(STEP_LINES, st.lists(STATEMENTS, max_size=4)).map(lambda t: "\n".join([t[0], *t[1]])),
 )
-METADATA = st.one_of(
+METADATA: st.SearchStrategy[Any] = st.one_of(
     st.just({}),
     st.fixed_dictionaries({"tags": st.lists(st.sampled_from(["parameters", "x", ""]), max_size=2)}),
     st.dictionaries(st.text(max_size=5), st.one_of(st.none(), st.integers(), st.text(max_size=5))),
