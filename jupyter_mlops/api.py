@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jupyter_mlops.errors import MlopsError, PipelineError
+from jupyter_mlops.errors import FileSystemError, MlopsError, PipelineError
 from jupyter_mlops.execute.runner import RunOptions
 from jupyter_mlops.pipeline.layout import Target, default_output_dir, resolve_target
 
 if TYPE_CHECKING:
+    from jupyter_mlops.artifacts.gc import Collection, StoreUsage
     from jupyter_mlops.execute.run_result import RunResult
     from jupyter_mlops.extract.sync_check import SyncReport
     from jupyter_mlops.pipeline.model import Pipeline
@@ -38,6 +39,7 @@ __all__ = [
     "ci_init",
     "default_output_dir",
     "extract",
+    "gc",
     "generated_tests",
     "load_pipeline",
     "load_unsaved_pipeline",
@@ -51,6 +53,7 @@ __all__ = [
     "resolve_target",
     "run",
     "run_tests",
+    "store_usage",
     "tracking_uri_for",
     "write_schemas",
 ]
@@ -98,7 +101,12 @@ def extract(
     if target.notebook is None:
         raise PipelineError("expected a .ipynb notebook to extract", path=str(notebook))
     pipeline = pipeline or load_pipeline(target.notebook)
-    return Extracted(pipeline, target.folder, write_package(pipeline, target.folder))
+    try:
+        return Extracted(pipeline, target.folder, write_package(pipeline, target.folder))
+    except OSError as error:
+        if error.filename is None:
+            raise
+        raise FileSystemError.of(error, "write the pipeline package", target.folder) from error
 
 
 def load_unsaved_pipeline(path: str | Path, content: dict[str, Any]) -> Pipeline:
@@ -130,7 +138,12 @@ def run(target: str | Path, options: RunOptions | None = None) -> RunResult:
 
     resolved = resolve_target(target)
     folder = extract(resolved.notebook).folder if resolved.notebook else resolved.folder
-    return run_pipeline(folder, options or RunOptions())  # refuses bad gates before any step
+    try:
+        return run_pipeline(folder, options or RunOptions())  # refuses bad gates first
+    except OSError as error:
+        if error.filename is None:
+            raise
+        raise FileSystemError.of(error, "write a file of the run") from error
 
 
 def _check_gates(folder: Path) -> None:
@@ -222,6 +235,26 @@ def promote(
 
     name, uri = resolve_model(target, tracking_uri)
     return move_alias(uri, name, version=version, alias=alias, force=force)
+
+
+def gc(target: str | Path, keep_runs: int | None = None, dry_run: bool = False) -> Collection:
+    """``gc``: remove the objects of a pipeline's artifact store that no kept cache entry
+    and no record a run still owes references (``keep_runs``: each step's latest results)."""
+    from jupyter_mlops.artifacts.gc import collect_garbage
+    from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
+
+    folder = read_pipeline_file(resolve_target(target).folder).folder
+    return collect_garbage(folder, keep_runs, dry_run)
+
+
+def store_usage(target: str | Path) -> StoreUsage | None:
+    """The size of the artifact store of a pipeline folder (or of a notebook's pipeline
+    folder); None when that folder has not been extracted."""
+    from jupyter_mlops.artifacts.gc import store_usage as usage_of
+    from jupyter_mlops.artifacts.store import ArtifactStore
+
+    resolved = resolve_target(target)
+    return usage_of(ArtifactStore.for_pipeline(resolved.folder)) if resolved.extracted else None
 
 
 def write_schemas(pipeline: str | Path, refresh: bool = False) -> SchemaWrite:

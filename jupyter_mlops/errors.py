@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class MlopsError(Exception):
     """Base of every error jupyter_mlops raises on purpose.
@@ -96,6 +98,11 @@ class ArtifactError(MlopsError):
     exit_code = 1
 
 
+class UntrustedArtifactError(ArtifactError):
+    """A stored object in a format that runs code when loaded was not written (sealed) by
+    this user's jupyter_mlops: refused, never deserialized."""
+
+
 class TrackingError(MlopsError):
     """MLflow cannot be reached or refuses a record (bad URI, deleted experiment, ...)."""
 
@@ -153,6 +160,10 @@ class RunConflict(MlopsError):
     """The run cannot do that now: already finished, or the pipeline is already running."""
 
 
+class PipelineBusy(RunConflict):
+    """Another run holds the pipeline folder's run lock (``execute/run_lock.py``)."""
+
+
 class ParameterError(MlopsError):
     """A ``-p`` value is malformed or names no declared parameter."""
 
@@ -171,3 +182,20 @@ class WorkerPoolError(MlopsError):
 
 class EngineError(MlopsError):
     """An unknown engine name."""
+
+
+class FileSystemError(MlopsError):
+    """A file or folder the tool must write cannot be: a read-only folder, a file where a
+    folder belongs, permission denied. Names the path and the system's reason."""
+
+    exit_code = 1
+
+    @classmethod
+    def of(cls, error: OSError, what: str, path: object = None) -> MlopsError:
+        """The one-line error for ``error`` raised while doing ``what`` in ``path`` (default:
+        the file at fault — an atomic writer's ``.<name>.<hex>.tmp`` named as the file it was
+        to become — named in the message when it is another)."""
+        written = re.sub(r"(^|/)\.([^/]+)\.[0-9a-f]{32}\.tmp$", r"\1\2", str(error.filename))
+        where = str(path if path is not None else written)
+        file = f" ({written})" if written != where else ""
+        return cls(f"cannot {what}: {error.strerror or error}{file}", path=where)

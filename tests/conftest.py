@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,11 @@ pytest_plugins = ["mlflow_fixtures"]  # a real MLflow SQLite store per test (tra
 # Notebooks run headless (papermill, nbval) record themselves in MLflow by default; tests that
 # check that recording turn it on explicitly, every other test keeps its runs out of MLflow.
 os.environ.setdefault("JUPYTER_MLOPS_TRACKING", "0")
+# The key sealing stored pickles (artifacts/trust.py) lives in a throwaway folder, never in the
+# user's ~/.local/state: child processes (workers, generated tests) inherit it.
+_STATE_DIR = tempfile.mkdtemp(prefix="jupyter-mlops-state-")
+os.environ.setdefault("JUPYTER_MLOPS_STATE_DIR", _STATE_DIR)
+atexit.register(shutil.rmtree, _STATE_DIR, ignore_errors=True)
 
 REPO = Path(__file__).resolve().parents[1]
 KERNEL_NAME = "python3"

@@ -137,6 +137,53 @@ def test_pipeline_run_registers_a_model_that_loads_without_the_pipeline(
     assert_no_global_store(tmp_path)
 
 
+PARAMETER_CELLS: list[Any] = [
+    "from sklearn.datasets import load_breast_cancer\n"
+    "from sklearn.pipeline import make_pipeline\n"
+    "from sklearn.preprocessing import FunctionTransformer\n"
+    "from sklearn.tree import DecisionTreeClassifier\n\n\n"
+    "def distance(frame):\n    return (frame - CENTRE).abs()",
+    ("CENTRE = 0.0", ["parameters"]),
+    "%%mlstep load\nX, y = load_breast_cancer(return_X_y=True, as_frame=True)\nX = X.iloc[:, :5]",
+    "%%mlstep train --model model\n"
+    "model = make_pipeline(FunctionTransformer(distance), DecisionTreeClassifier(random_state=0))\n"
+    "model.fit(X, y)",
+]
+
+
+@pytest.mark.timeout(600)
+def test_setup_code_reading_a_parameter_keeps_the_runs_value_in_the_model(
+    tracking_uri: str, tmp_path: Path
+) -> None:
+    """A setup function reading a pipeline parameter, inside the model: loaded elsewhere, the
+    model reads the value the run trained it with (not the default), without jupyter_mlops."""
+    from nbfactory import write_notebook
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.tree import DecisionTreeClassifier
+
+    (tmp_path / "project").mkdir()
+    notebook = write_notebook(tmp_path / "project" / "capped.ipynb", PARAMETER_CELLS)
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "run", notebook.name, "--json", "-p"]
+        + ["CENTRE=15", "--engine", "inprocess", "--tracking-uri", tracking_uri],
+        cwd=notebook.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["model_version"] == "1"
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X = X.iloc[:, :5]
+    tree = DecisionTreeClassifier(random_state=0).fit((X - 15).abs(), y)
+    expected = tree.predict((X.iloc[::15] - 15).abs()).tolist()
+    assert expected != tree.predict(X.iloc[::15]).tolist()  # the default would differ
+    loaded = load_elsewhere(tracking_uri, "capped", tmp_path, [notebook.parent], ["capped"])
+    assert loaded["predictions"] == expected
+    assert loaded["jupyter_mlops imported"] is False
+
+
 # --- a headless run of the notebook itself ----------------------------------------------------
 
 

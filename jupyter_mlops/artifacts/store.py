@@ -11,8 +11,9 @@ are moved into place with ``os.replace``. The object file is therefore complete 
 exists and its meta file is beside it; identical content is stored once. Reads re-hash the
 object, so a truncated or altered file is reported, never loaded.
 
-The store holds trusted content written by jupyter_mlops (serializers may unpickle): do not
-copy files from elsewhere into it.
+An object whose format may run code when loaded (pickle-based) is loaded only when its meta
+file carries this user's seal (``trust.py``), written by ``put``; one copied in from elsewhere
+is refused with ``UntrustedArtifactError``. skops files load with restricted types.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jupyter_mlops.artifacts import trust
 from jupyter_mlops.artifacts.serializers import registry as serializers
-from jupyter_mlops.errors import ArtifactError, MlopsError
+from jupyter_mlops.artifacts.serializers.estimators import SkopsSerializer
+from jupyter_mlops.errors import ArtifactError, MlopsError, UntrustedArtifactError
 
 DEFAULT_DIRNAME = ".mlops"
 OBJECTS_DIR = "objects"
@@ -184,7 +187,8 @@ def load_object(path: StrPath) -> Any:
     """Load the object file at ``path`` (``.../<hash>.<ext>``) with the serializer in its meta.
 
     ``ArtifactError`` naming the path when the file or its meta is missing, the content does
-    not hash to the name, or the serializer fails.
+    not hash to the name, or the serializer fails; ``UntrustedArtifactError`` when its format
+    may run code and this user's tool did not seal it (nothing is deserialized).
     """
     path = Path(path)
     digest, _, extension = path.name.partition(".")
@@ -206,13 +210,28 @@ def load_object(path: StrPath) -> Any:
             "artifact file is corrupt: its content does not match its hash", path=str(path)
         )
     serializer = serializers.get_serializer(meta["serializer"])
+    sealed = trust.is_sealed(digest, serializer.name, meta.get("seal"))
+    if trust.needs_seal(serializer.name) and not sealed and serializer.name != "skops":
+        raise UntrustedArtifactError(
+            f"{serializer.name} artifact was not written by this user's jupyter_mlops "
+            "(no valid seal): not loaded, loading it could run code",
+            path=str(path),
+        )
     try:
+        if isinstance(serializer, SkopsSerializer):
+            return serializer.load_trusting(path, _skops_modules(path, sealed))
         return serializer.load(path)
     except Exception as exc:
         raise ArtifactError(
             f"serializer '{serializer.name}' cannot load artifact: {type(exc).__name__}: {exc}",
             path=str(path),
         ) from exc
+
+
+def _skops_modules(path: Path, sealed: bool) -> frozenset[str]:
+    """Modules a skops object may take types from: the safe ones, and the pipeline's own
+    packages (``<pipeline>/.mlops/objects/<xx>/<file>``) when this user's tool sealed it."""
+    return trust.SAFE_MODULES | trust.store_packages(path) if sealed else trust.SAFE_MODULES
 
 
 class ArtifactStore:
@@ -266,6 +285,7 @@ class ArtifactStore:
                 "type": serializers.type_name(value),
                 "summary": summarize(value),
                 "size": os.path.getsize(tmp_path),
+                "seal": trust.seal(digest, serializer.name),
             }
             target_dir = self.objects_dir / digest[:2]
             target_dir.mkdir(exist_ok=True)
@@ -292,6 +312,18 @@ class ArtifactStore:
             return hash_file(self.path_of(digest)) == digest
         except (ArtifactError, OSError):
             return False
+
+    def trusted(self, digest: str) -> bool:
+        """True when loading the object runs no code not written by this user's tool: a data
+        format, or sealed by ``put``. Content is not re-hashed here (``verify`` does that)."""
+        try:
+            meta = self.meta(digest)
+        except ArtifactError:
+            return False
+        serializer = str(meta["serializer"])
+        return not trust.needs_seal(serializer) or trust.is_sealed(
+            digest, serializer, meta.get("seal")
+        )
 
     def hashes(self) -> Iterator[str]:
         """Hashes of the objects present (not verified); temporary files are never listed."""

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from jupyter_mlops.authoring import ipython_syntax
+from jupyter_mlops.authoring.code_limits import CodeTooComplex, parse_bounded
 
 MUTATING_METHODS = frozenset(
     {
@@ -62,14 +63,17 @@ def analyze_code(code: str) -> CodeAnalysis:
 
 
 def parse_cell(code: str) -> tuple[ast.Module, list[int]]:
-    """Parse cell code to an AST; magic lines are translated first. Returns (tree, magic lines)."""
+    """Parse cell code to an AST; magic lines are translated first. Returns (tree, magic lines).
+    Code too large or deeply nested to analyse raises CodeTooComplex (a SyntaxError)."""
     try:
-        return ast.parse(code), []
+        return parse_bounded(code), []
+    except CodeTooComplex:
+        raise
     except SyntaxError:
         python, magic_lines = ipython_syntax.to_python(code)
         if not magic_lines:
             raise
-        return ast.parse(python), magic_lines
+        return parse_bounded(python), magic_lines
 
 
 def analyze_tree(tree: ast.Module) -> CodeAnalysis:

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from jupyter_mlops.authoring.code_limits import CodeTooComplex, check_cell_code
+from jupyter_mlops.authoring.stepline import is_step_cell, split_step_cell
 from jupyter_mlops.errors import NotebookError
 
 
@@ -46,6 +48,13 @@ def read_notebook(path: str | Path) -> NotebookSource:
             f"(line {exc.lineno}, column {exc.colno}: {exc.msg})",
             path=str(path),
         ) from None
+    except (ValueError, RecursionError) as exc:  # a huge integer; nesting beyond the stack
+        reason = (
+            "is nested too deeply"
+            if isinstance(exc, RecursionError)
+            else f"has a number too long to read: {exc}"
+        )
+        raise NotebookError(f"not a valid notebook: its JSON {reason}", path=str(path)) from None
     cells = parse_cells(document, str(path))
     return NotebookSource(path=path, cells=cells, content_hash=content_hash(cells))
 
@@ -58,7 +67,10 @@ def parse_cells(document: object, path: str) -> list[Cell]:
         raise NotebookError(
             f"unsupported nbformat {document.get('nbformat')!r}; expected 4", path=path
         )
-    return [_parse_cell(raw, number, path) for number, raw in enumerate(document["cells"], 1)]
+    cells = [_parse_cell(raw, number, path) for number, raw in enumerate(document["cells"], 1)]
+    for cell in cells:
+        _check_code_bounds(cell, path)
+    return cells
 
 
 def _parse_cell(raw: object, number: int, path: str) -> Cell:
@@ -79,6 +91,22 @@ def _parse_cell(raw: object, number: int, path: str) -> Cell:
     if not isinstance(tags, list):
         tags = []
     return Cell(number, cell_type, source, tuple(str(t) for t in tags))
+
+
+def _check_code_bounds(cell: Cell, path: str) -> None:
+    """Refuse a code cell too large or too deeply nested to analyse, naming cell and step."""
+    if cell.cell_type != "code":
+        return
+    step, code, offset = None, cell.source, 0
+    if is_step_cell(cell.source):
+        args, code = split_step_cell(cell.source)
+        words, offset = args.split(), 1
+        step = words[0] if words else None
+    try:
+        check_cell_code(code)
+    except CodeTooComplex as exc:
+        line = f" (line {exc.lineno + offset})" if exc.lineno else ""
+        raise NotebookError(f"{exc.msg}{line}", path=path, cell=cell.number, step=step) from None
 
 
 def content_hash(cells: list[Cell]) -> str:

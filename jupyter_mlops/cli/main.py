@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -17,6 +18,8 @@ from jupyter_mlops.errors import ExtractionErrors, MlopsError
 from jupyter_mlops.execute.status import RunStatus
 
 Command = Callable[[argparse.Namespace], int]
+INTERRUPTED_RUN = "interrupted; completed steps are cached"
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,6 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         report_error(error)
         return error.exit_code
+    except KeyboardInterrupt:  # the run's steps and workers were stopped on the way out
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the exit
+        print(INTERRUPTED_RUN if args.command is run_command else "interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def report_error(error: MlopsError) -> None:
@@ -83,9 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_parser(commands)
     add_promote_parser(commands)
     add_schema_parser(commands)
+    from jupyter_mlops.cli.gc import add_gc_parser
     from jupyter_mlops.cli.quality import add_quality_parsers
 
     add_quality_parsers(commands)
+    add_gc_parser(commands)
     return parser
 
 
@@ -150,12 +159,14 @@ def add_run_parser(commands: argparse._SubParsersAction) -> None:
 def show_command(args: argparse.Namespace) -> int:
     """``jupyter mlops show``."""
     pipeline = api.load_pipeline(args.target)
+    store = api.store_usage(args.target)
     if args.json:
-        print(json.dumps(pipeline.to_json(), indent=2))
+        shown = pipeline.to_json()
+        print(json.dumps(shown if store is None else {**shown, "store": store.to_json()}, indent=2))
         return 0
     from jupyter_mlops.cli.show import render_pipeline
 
-    print(render_pipeline(pipeline, api.model_names(pipeline)))
+    print(render_pipeline(pipeline, api.model_names(pipeline), store))
     return 0
 
 

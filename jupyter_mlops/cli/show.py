@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from jupyter_mlops.cli.gc import human_bytes
 from jupyter_mlops.pipeline.dag import render_text
 from jupyter_mlops.pipeline.model import Pipeline, Step
+
+if TYPE_CHECKING:
+    from jupyter_mlops.artifacts.gc import StoreUsage
 
 _HEADERS = ("step", "cell", "inputs (← step)", "outputs", "params")
 
 
-def render_pipeline(pipeline: Pipeline, models: dict[str, str] | None = None) -> str:
-    """The steps table, the DAG, the registered models (``--model`` step → model name)
-    and any warnings, as plain text."""
+def render_pipeline(
+    pipeline: Pipeline, models: dict[str, str] | None = None, store: StoreUsage | None = None
+) -> str:
+    """The steps table, the DAG, the registered models (``--model`` step → model name),
+    the artifact store's size (of an extracted pipeline) and any warnings, as plain text."""
     params = ", ".join(f"{k}={v!r}" for k, v in pipeline.params.items()) or "(none)"
     lines = [f"Pipeline {pipeline.name}  (from {pipeline.notebook})", f"Parameters: {params}", ""]
     lines += render_table([_row(step) for step in pipeline.steps])
@@ -27,6 +35,12 @@ def render_pipeline(pipeline: Pipeline, models: dict[str, str] | None = None) ->
     if pipeline.left_out:
         cells = ", ".join(str(c) for c in pipeline.left_out)
         lines += ["", f"Left out of the pipeline: cells {cells}"]
+    if store is not None:
+        lines += [
+            "",
+            f"Artifact store: {store.objects} objects, {human_bytes(store.bytes)} "
+            "(`jupyter mlops gc` prunes it)",
+        ]
     lines += [f"warning: {w}" for w in pipeline.warnings]
     return "\n".join(lines)
 

@@ -6,7 +6,10 @@ capabilities add theirs with :func:`add_link`. A link that raises makes the run 
 exit code, ``--json`` and the MLflow parent run all say so) and the links after it still run
 where they can. What a failed link left undone is derived from the cache entries (a step
 never recorded has no ``run_id``, a model never registered has no ``model_version``), so the
-next run — even with every step cached — does it again.
+next run — even with every step cached — does it again. The run's state file
+(``run_state.py``, ``owed.py``) keeps what the run still owes MLflow, and its parent run, from
+before the first link until the last: a run killed meanwhile is closed and completed by the
+next run.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from jupyter_mlops.artifacts.store import ArtifactStore
 from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.execute.cache import CacheEntry, StepCache
 from jupyter_mlops.execute.run_result import RunResult, StepResult
+from jupyter_mlops.execute.run_state import OwedItem, RunState
 from jupyter_mlops.execute.status import RunStatus, StepStatus
 from jupyter_mlops.pipeline.pipeline_file import PipelineFile
 
@@ -41,6 +45,8 @@ class AfterRun:
     recorder: RunRecorder | None = None
     registered: dict[str, str] = field(default_factory=dict)  # model step -> new version
     model_names: dict[str, str] = field(default_factory=dict)  # model step -> registered name
+    run_state: RunState | None = None  # the run's state file (``run_state.py``); None: none
+    carried: list[OwedItem] = field(default_factory=list)  # owed by earlier runs (``owed.py``)
 
     def model_name(self, step: str) -> str:
         """The registered model name of ``--model`` step ``step`` (``model_names.py``)."""
@@ -113,18 +119,24 @@ def link_names() -> list[str]:
 
 
 def run_after_chain(context: AfterRun) -> RunResult:
-    """Run every link in order, then close the MLflow record with the run's final status."""
+    """Run every link in order, then close the MLflow record with the run's final status.
+    The run state (``owed.py``) says what is owed before the first link and after the last."""
+    from jupyter_mlops.execute.owed import after_link, begin_after_run, end_after_run
+
     _builtin_links()
+    begin_after_run(context)
     for link in list(_LINKS):
         try:
             link.run(context)
         except Exception as error:  # a link's failure is the run's failure, never hidden
             fail_link(context.result, link.name, error)
+        after_link(context)
     if context.recorder is not None and context.recorder.run_id is not None:
         try:
             context.recorder.finish(context.result)
         except Exception as error:
             fail_link(context.result, "record", error)
+    end_after_run(context)
     return context.result
 
 

@@ -112,6 +112,14 @@ class CacheEntry:
         )
 
 
+def untrusted_warning(store: ArtifactStore, ref: ArtifactRef) -> str:
+    """The line saying a cached output was not loaded because this user's tool did not seal it."""
+    return (
+        f"cached output '{ref.name}' ({ref.serializer}, {store.path_of(ref.hash)}) was not "
+        "written by this user's jupyter_mlops: not loaded (it could run code); the step re-runs"
+    )
+
+
 class StepCache:
     """The index of completed steps under ``<store>/cache/<step>/<key>.json``."""
 
@@ -122,8 +130,12 @@ class StepCache:
     def _path(self, step: str, key: str) -> Path:
         return self.root / step / f"{key}.json"
 
-    def lookup(self, step: str, key: str, outputs: list[str]) -> CacheEntry | None:
-        """The entry for ``key`` when it exists, covers ``outputs`` and every object is intact."""
+    def lookup(
+        self, step: str, key: str, outputs: list[str], warnings: list[str] | None = None
+    ) -> CacheEntry | None:
+        """The entry for ``key`` when it exists, covers ``outputs`` and every object is intact
+        and trusted (``ArtifactStore.trusted``). An untrusted object is a miss, never loaded:
+        one line naming it is appended to ``warnings``."""
         try:
             entry = CacheEntry.from_dict(json.loads(self._path(step, key).read_text()))
         except (OSError, ValueError, KeyError, TypeError):
@@ -132,7 +144,10 @@ class StepCache:
             return None
         if not all(self.store.verify(ref.hash) for ref in entry.outputs.values()):
             return None
-        return entry
+        untrusted = [ref for ref in entry.outputs.values() if not self.store.trusted(ref.hash)]
+        if untrusted and warnings is not None:
+            warnings += [untrusted_warning(self.store, ref) for ref in untrusted]
+        return None if untrusted else entry
 
     def record(self, step: str, entry: CacheEntry) -> None:
         """Remember a successful execution (written atomically, after its outputs)."""

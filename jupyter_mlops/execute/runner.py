@@ -27,7 +27,9 @@ from jupyter_mlops.execute.cache import (
 from jupyter_mlops.execute.engines.base import Engine, StepJob, check_engine_name, get_engine
 from jupyter_mlops.execute.executors.threads import run_dag
 from jupyter_mlops.execute.progress import StepProgress
+from jupyter_mlops.execute.run_lock import pipeline_lock
 from jupyter_mlops.execute.run_result import RunResult, StepResult
+from jupyter_mlops.execute.run_state import RunState
 from jupyter_mlops.execute.status import RunStatus, StepStatus
 from jupyter_mlops.pipeline.model import Step
 from jupyter_mlops.pipeline.params import resolve_params
@@ -67,7 +69,8 @@ def run_pipeline(folder: str | Path, options: RunOptions | None = None) -> RunRe
             resolve_tracking_uri(options.tracking_uri, project_root(pipeline_file.folder))
         )
     check_extracted_by_this_version(folder, pipeline_file.pipeline.notebook)
-    return _Run(pipeline_file, options).execute()
+    with pipeline_lock(pipeline_file.folder):  # one run per folder: others are refused
+        return _Run(pipeline_file, options).execute()
 
 
 def check_run_options(options: RunOptions) -> None:
@@ -149,15 +152,20 @@ class _Run:
         read_gates(pipeline_file)  # a malformed gates: section is refused before any step runs
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
+        self._interrupted = False  # Ctrl-C: steps killed by the engine's close are not reported
 
     def execute(self) -> RunResult:
         steps = [s for s in self.pipeline.steps if s.name in self.considered]
         upstream = {s.name: s.upstream() for s in steps}
+        state = RunState.begin(self.work_root.parent, self.work_root.name)
         try:
             if self.forced & self._roots():  # a step surely runs: start the workers at once
                 self._get_engine()
             self.store.clean_temp(max_age=3600)
             run_dag(upstream, self._run_step, self.workers, on_skipped=self._skipped)
+        except KeyboardInterrupt:
+            self._interrupted = True
+            raise
         finally:
             if self._engine is not None:
                 self._engine.close()
@@ -168,6 +176,7 @@ class _Run:
             self.cache,
             track=self.options.track,
             tracking_uri=self.options.tracking_uri,
+            run_state=state,
         )
         return run_after_chain(context)
 
@@ -183,7 +192,7 @@ class _Run:
             {var: ref.hash for var, ref in result.inputs.items()},
         )
         if name not in self.forced and not step.no_cache:
-            entry = self.cache.lookup(name, result.cache_key, step.outputs)
+            entry = self.cache.lookup(name, result.cache_key, step.outputs, result.warnings)
             if entry is not None:
                 self._take_cached(result, entry)
                 return True
@@ -221,6 +230,8 @@ class _Run:
             report_path=(work_dir / f"{step.name}.ipynb").resolve(),
         )
         outcome = self._get_engine().run(job)
+        if self._interrupted:
+            return False
         result.seconds, result.report = outcome.seconds, outcome.report
         if not outcome.ok:
             result.traceback = outcome.traceback

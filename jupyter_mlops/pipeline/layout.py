@@ -40,6 +40,8 @@ def resolve_target(target: str | Path, output: str | Path | None = None) -> Targ
     folder; anything else is refused naming the path."""
     path = Path(target)
     check_path_length(path)
+    if output:
+        check_path_length(Path(output))
     if path.is_dir():
         return Target(folder=path)
     if path.suffix == ".ipynb":

@@ -13,9 +13,10 @@ Written to ``<pipeline>/tests/fixtures/`` (user-owned: review and commit them):
   such as ``data[400:]``) gets those inputs whole, and so do the steps producing them; when
   they are over ``max_bytes``, the manifest's ``full_data`` says why its tests need the
   full data, and they skip with that reason (``fixture_check``);
-- ``manifest.json`` describes each file (step, name, serializer, recorded type, rows kept)
-  and records every step output's type and NaN locations in the run, which the generated
-  tests check.
+- ``manifest.json`` describes each file (step, name, serializer, sha256, recorded type, rows
+  kept) and records every step output's type and NaN locations in the run, which the
+  generated tests check; ``tests/fixtures_pin.py`` then pins the manifest's own sha256
+  (``fixture_files``: nothing is loaded from a file that does not match).
 
 The source is a run's output refs (``RunResult``) or, by default, each step's latest cache
 entry (``.mlops/cache/<step>/*.json``).
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.artifacts.serializers import registry as serializers
-from jupyter_mlops.artifacts.store import ArtifactRef, ArtifactStore, read_json_file
+from jupyter_mlops.artifacts.store import ArtifactRef, ArtifactStore, hash_file
 from jupyter_mlops.errors import FixtureError, MlopsError
 from jupyter_mlops.execute.cache import CacheEntry
 from jupyter_mlops.execute.status import StepStatus
@@ -42,6 +43,17 @@ from jupyter_mlops.quality.fixture_check import (
     keys_to_keep_whole,
     sample_checks,
     steps_failing_on_samples,
+)
+from jupyter_mlops.quality.fixture_files import (
+    FIXTURES_DIR,
+    FORMAT,
+    MANIFEST,
+    PIN_FILE,
+    fixtures_dir,
+    load_fixture,
+    read_manifest,
+    read_pinned_manifest,
+    write_pin,
 )
 from jupyter_mlops.quality.fixture_sampling import (
     Selection,
@@ -54,9 +66,9 @@ from jupyter_mlops.quality.non_finite import nan_locations
 if TYPE_CHECKING:
     from jupyter_mlops.execute.after_run import AfterRun
 
-FIXTURES_DIR = "tests/fixtures"
-MANIFEST = "manifest.json"
-FORMAT = 2  # 2: NaN locations of every output, full-data steps
+__all__ = ["FIXTURES_DIR", "MANIFEST", "Captured", "capture_fixtures", "fixtures_dir"]
+__all__ += ["load_fixture", "read_manifest", "read_pinned_manifest"]
+
 MAX_ROWS = 200
 MAX_BYTES = 1_000_000
 WALKED_MODULES = ("pandas", "numpy")  # and builtins: the types ``non_finite`` looks into
@@ -81,42 +93,8 @@ class Captured:
         for key, reason in sorted(self.manifest["not_captured"].items()):
             lines.append(f"  {key}: not captured ({reason})")
         lines += [f"  {reason}" for _, reason in sorted(self.manifest["full_data"].items())]
+        lines.append(f"Pinned by {PIN_FILE} (the manifest's sha256): commit it with them.")
         return "\n".join(lines)
-
-
-def fixtures_dir(folder: str | Path) -> Path:
-    """``<pipeline>/tests/fixtures``."""
-    return Path(folder) / FIXTURES_DIR
-
-
-def read_manifest(folder: str | Path) -> dict[str, Any] | None:
-    """The fixture manifest of a pipeline folder, or None when none was captured."""
-    path = fixtures_dir(folder) / MANIFEST
-    data = read_json_file(path, FixtureError, "the fixture manifest")
-    if data is None:
-        return None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or "fixtures" not in data:
-        raise FixtureError(
-            "not a fixture manifest of this jupyter_mlops version: "
-            "re-capture with jupyter mlops fixtures PIPELINE",
-            path=str(path),
-        )
-    return data
-
-
-def load_fixture(folder: str | Path, key: str, manifest: dict[str, Any] | None = None) -> Any:
-    """The value of fixture ``<step>.<name>``, loaded with its recorded serializer."""
-    manifest = manifest if manifest is not None else read_manifest(folder) or {"fixtures": {}}
-    item = manifest["fixtures"].get(key)
-    if item is None:
-        raise FixtureError(f"no fixture '{key}' was captured", name=key)
-    path = fixtures_dir(folder) / item["file"]
-    try:
-        return serializers.get_serializer(item["serializer"]).load(path)
-    except Exception as exc:
-        raise FixtureError(
-            f"cannot load fixture '{key}': {type(exc).__name__}: {exc}", path=str(path)
-        ) from exc
 
 
 def latest_outputs(pipeline_file: PipelineFile) -> Outputs:
@@ -130,7 +108,8 @@ def latest_outputs(pipeline_file: PipelineFile) -> Outputs:
                 entry = CacheEntry.from_dict(json.loads(path.read_text(encoding="utf-8")))
             except (OSError, ValueError, KeyError, TypeError, MlopsError):
                 continue
-            if not all(store.verify(ref.hash) for ref in entry.outputs.values()):
+            refs = entry.outputs.values()
+            if not all(store.verify(ref.hash) and store.trusted(ref.hash) for ref in refs):
                 continue
             outputs[step.name] = entry.outputs
             break
@@ -189,14 +168,16 @@ def capture_fixtures(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    write_pin(pipeline_file.folder)
     return Captured(target, manifest)
 
 
 def capture_if_missing(folder: str | Path, outputs: Outputs) -> Captured | None:
     """Capture fixtures from a successful run's outputs when the folder has none yet, or
-    when they no longer fit the pipeline (its steps' inputs or outputs changed)."""
+    when they no longer fit the pipeline (its steps' inputs or outputs changed), or no longer
+    match their pin (changed since capture)."""
     try:
-        manifest = read_manifest(folder)
+        manifest = read_pinned_manifest(folder)
     except FixtureError:
         manifest = None
     if manifest is not None and fits_pipeline(manifest, read_pipeline_file(folder)):
@@ -296,7 +277,7 @@ def _write_sample(
     sample = value.iloc[positions] if hasattr(value, "iloc") else value[positions]
     serializer, path = serializers.dump(sample, staging / key, name=name)
     manifest["fixtures"][key] = {
-        **_item(key, ref, Path(path).name, serializer.name),
+        **_item(key, ref, Path(path), serializer.name),
         "rows": len(positions),
         "of_rows": row_count(value),
         "sampling": how,
@@ -321,20 +302,27 @@ def _copy_whole(
             f"tests rebuild it by running step '{key.partition('.')[0]}' on its fixtures"
         )
         return
+    if not store.trusted(ref.hash):
+        raise FixtureError(
+            f"the stored value of '{key}' was not written by this user's jupyter_mlops: "
+            "not copied into the fixtures (re-run the pipeline, then capture)",
+            path=str(source),
+        )
     name = f"{key}.{store.meta(ref.hash)['extension']}"
     shutil.copyfile(source, staging / name)
-    item = _item(key, ref, name, ref.serializer)
+    item = _item(key, ref, staging / name, ref.serializer)
     if rows is not None:
         item |= {"rows": rows, "of_rows": rows}
     manifest["fixtures"][key] = item
 
 
-def _item(key: str, ref: ArtifactRef, file: str, serializer: str) -> dict[str, Any]:
+def _item(key: str, ref: ArtifactRef, file: Path, serializer: str) -> dict[str, Any]:
     step, _, name = key.partition(".")
     return {
         "step": step,
         "name": name,
-        "file": file,
+        "file": file.name,
+        "sha256": hash_file(file),
         "serializer": serializer,
         "type": ref.type,
         "from": ref.hash,
@@ -394,6 +382,6 @@ def capture_fixtures_link(context: AfterRun) -> None:
         return
     if captured is not None:
         result.notes.append(
-            f"Captured test fixtures into {captured.folder}/ (review and commit them; "
-            "`jupyter mlops fixtures` refreshes them)"
+            f"Captured test fixtures into {captured.folder}/, pinned by {PIN_FILE} (review "
+            "and commit both; `jupyter mlops fixtures` refreshes them)"
         )

@@ -21,6 +21,7 @@ beside the notebook).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import importlib
 import sys
@@ -29,6 +30,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 MAIN = "__main__"
@@ -125,7 +127,8 @@ def _referenced_modules(value: Any) -> list[str]:
 @contextlib.contextmanager
 def pickled_by_value(module_names: list[str]) -> Iterator[None]:
     """cloudpickle pickles the functions and classes of these modules (imported ones; others
-    are skipped) by value while the block runs; registrations made before stay."""
+    are skipped) by value while the block runs; registrations made before stay. Their
+    references to ``jupyter_mlops.runtime`` are frozen meanwhile (:func:`run_parameters`)."""
     import cloudpickle
 
     registered: list[types.ModuleType] = []
@@ -137,11 +140,73 @@ def pickled_by_value(module_names: list[str]) -> Iterator[None]:
         cloudpickle.register_pickle_by_value(module)
         registered.append(module)
     try:
-        yield
+        with _runtime_frozen(registered):
+            yield
     finally:
         for module in registered:
             with contextlib.suppress(ValueError):
                 cloudpickle.unregister_pickle_by_value(module)
+
+
+_parameters: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
+    "run_parameters", default=MappingProxyType({})
+)
+FROZEN_RUNTIME_MODULE = "jupyter_mlops_frozen_parameters"  # never importable: pickled by value
+_FROZEN_RUNTIME_SOURCE = """
+import contextlib
+
+
+def parameter(name, default):
+    return VALUES.get(name, default)
+
+
+def parameters(**values):
+    return contextlib.nullcontext()
+"""
+
+
+@contextlib.contextmanager
+def run_parameters(values: Mapping[str, Any]) -> Iterator[None]:
+    """Models pickled in the block read ``values`` where the pipeline's setup code calls
+    ``runtime.parameter(name, default)``: the values of the run that trained them."""
+    token = _parameters.set(MappingProxyType(dict(values)))
+    try:
+        yield
+    finally:
+        _parameters.reset(token)
+
+
+@contextlib.contextmanager
+def _runtime_frozen(modules: list[types.ModuleType]) -> Iterator[None]:
+    """In ``modules``, names bound to ``jupyter_mlops.runtime`` stand for a frozen stand-in
+    while the block runs: its ``parameter()`` answers the run's values (:func:`run_parameters`),
+    so the pickled code needs neither jupyter_mlops nor a step to read them."""
+    runtime = sys.modules.get("jupyter_mlops.runtime")
+    swapped = [
+        (module, name)
+        for module in modules
+        for name, value in vars(module).items()
+        if runtime is not None and value is runtime
+    ]
+    if not swapped:
+        yield
+        return
+    frozen = _frozen_runtime(_parameters.get())
+    for module, name in swapped:
+        setattr(module, name, frozen)
+    try:
+        yield
+    finally:
+        for module, name in swapped:
+            setattr(module, name, runtime)
+
+
+def _frozen_runtime(values: Mapping[str, Any]) -> types.SimpleNamespace:
+    namespace: dict[str, Any] = {"__name__": FROZEN_RUNTIME_MODULE, "VALUES": dict(values)}
+    exec(_FROZEN_RUNTIME_SOURCE, namespace)  # noqa: S102 — our constant source
+    return types.SimpleNamespace(
+        parameter=namespace["parameter"], parameters=namespace["parameters"]
+    )
 
 
 @contextlib.contextmanager

@@ -77,6 +77,21 @@ def list_model_versions(
         return [_info(client, v, by_version.get(str(v.version), [])) for v in newest]
 
 
+def version_with_tag(
+    tracking_uri: str, name: str, key: str, value: str
+) -> tuple[str, dict[str, str]] | None:
+    """(version, its tags) of the oldest version of registered model ``name`` whose tag
+    ``key`` is ``value``; None when there is none (or no such model)."""
+    query = f"name = '{_quoted(name)}' and tags.`{key}` = '{_quoted(value)}'"
+    with mlflow_errors(tracking_uri, f"look up the versions of model '{name}'"):
+        found = make_client(tracking_uri).search_model_versions(query)
+    matching = [v for v in found if (v.tags or {}).get(key) == value]
+    if not matching:
+        return None
+    oldest = min(matching, key=lambda v: int(v.version))
+    return str(oldest.version), dict(oldest.tags or {})
+
+
 def _info(client: Any, version: Any, aliases: list[str]) -> ModelVersionInfo:
     run_id = version.run_id or None
     parent_id, metrics = _pipeline_metrics(client, run_id) if run_id else (None, {})

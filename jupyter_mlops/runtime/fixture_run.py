@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.pipeline.pipeline_file import PIPELINE_FILE, PipelineFile, read_pipeline_file
-from jupyter_mlops.quality.fixtures import load_fixture
+from jupyter_mlops.quality.fixture_files import load_fixture
 from jupyter_mlops.runtime.testing import fixture_manifest, skip_when_full_data_needed
 
 

@@ -21,7 +21,7 @@ from unittest import SkipTest
 from jupyter_mlops.artifacts.serializers import registry as serializers
 from jupyter_mlops.pipeline.model import Step
 from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
-from jupyter_mlops.quality.fixtures import load_fixture, read_manifest
+from jupyter_mlops.quality.fixture_files import load_fixture, read_pinned_manifest
 from jupyter_mlops.quality.non_finite import non_finite_places
 from jupyter_mlops.runtime.model_data import (
     call_keeping_locals,
@@ -64,8 +64,10 @@ def skip(reason: str) -> NoReturn:
 
 
 def fixture_manifest(folder: Path) -> dict[str, Any]:
-    """The folder's fixture manifest; skips the test when none was captured yet."""
-    manifest = read_manifest(folder)
+    """The folder's fixture manifest, checked against ``tests/fixtures_pin.py``
+    (``FixtureError`` naming it when it changed since capture); skips the test when none
+    was captured yet."""
+    manifest = read_pinned_manifest(folder)
     if manifest is None:
         skip(NO_FIXTURES)
     return manifest

@@ -27,9 +27,11 @@ def extraction_errors(errors: ExtractionErrors) -> list[dict[str, Any]]:
 def pipeline_or_errors(path: Path) -> dict[str, Any]:
     """``GET pipeline``: ``show --json`` of a notebook or pipeline folder, or its errors."""
     try:
-        return dict(api.load_pipeline(path).to_json())
+        shown = dict(api.load_pipeline(path).to_json())
     except ExtractionErrors as errors:
         return {"errors": extraction_errors(errors)}
+    store = api.store_usage(path)
+    return shown if store is None else {**shown, "store": store.to_json()}
 
 
 def content_pipeline_or_errors(path: Path, content: dict[str, Any]) -> dict[str, Any]:

@@ -24,21 +24,14 @@ from jupyter_mlops.errors import ExtractionErrors, MlopsError, TrackingError
 from jupyter_mlops.pipeline.layout import check_path_length
 from jupyter_mlops.server import actions
 from jupyter_mlops.server.actions import extraction_errors
+from jupyter_mlops.server.api_error import ApiError
+from jupyter_mlops.server.request_limits import check_name, check_params, parse_json_object
 from jupyter_mlops.server.run_manager import ManagedRun, RunConflict, RunManager, RunNotFound
 
 T = TypeVar("T")
 ROOT_SETTING = "jupyter_mlops.root"
 RUNS_SETTING = "jupyter_mlops.runs"
 MAX_LIMIT = 200
-
-
-class ApiError(web.HTTPError):
-    """An HTTP error whose JSON body is ``{"message": message, **extra}``."""
-
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
-        super().__init__(status, "%s", message)
-        self.message = message
-        self.extra = extra
 
 
 def confine(root: Path, api_path: object, field: str = "path") -> Path:
@@ -114,22 +107,17 @@ class MlopsHandler(APIHandler):
             return str(path)
 
     def json_body(self) -> dict[str, Any]:
-        """The request body as a JSON object; 400 when it is empty, malformed or not an object."""
-        try:
-            body = json.loads(self.request.body or b"")
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ApiError(400, f"the request body is not valid JSON: {exc}") from None
-        if not isinstance(body, dict):
-            raise ApiError(400, "the request body must be a JSON object")
-        return body
+        """The request body as a JSON object; 400 when it is empty, malformed, not an object
+        or beyond the bounds of ``request_limits`` (413 when too large)."""
+        return parse_json_object(self.request.body)
 
     def query_int(self, name: str, default: int) -> int:
         """An integer query argument between 1 and MAX_LIMIT."""
         text = self.get_query_argument(name, str(default))
         try:
-            value = int(text)
+            value = int(text) if len(text) <= 10 else MAX_LIMIT + 1
         except ValueError:
-            raise ApiError(400, f"'{name}' must be an integer, not '{text}'") from None
+            raise ApiError(400, f"'{name}' must be an integer, not '{text[:40]}'") from None
         if not 1 <= value <= MAX_LIMIT:
             raise ApiError(400, f"'{name}' must be between 1 and {MAX_LIMIT}")
         return value
@@ -289,6 +277,7 @@ class HistoryHandler(MlopsHandler):
             if api_path is None:
                 raise ApiError(400, "give 'pipeline' (a pipeline name) or 'path' (its notebook)")
             name = await self.call(actions.pipeline_name_of, path)
+        check_name(name, "pipeline")
         limit = self.query_int("limit", 20)
         self.reply(await self.call(actions.runs_of, path, name, limit))
 
@@ -298,6 +287,7 @@ class ModelHandler(MlopsHandler):
 
     @web.authenticated
     async def get(self, name: str) -> None:
+        check_name(name, "name")
         api_path = self.get_query_argument("path", None)
         path = self.resolve(api_path) if api_path is not None else self.root
         limit = self.query_int("limit", 10)
@@ -322,11 +312,11 @@ ENDPOINTS = ("version", "pipeline", "extract", "run", "run/<id>", "runs", "model
 
 
 def _run_options(body: dict[str, Any]) -> tuple[dict[str, Any], str | None, bool]:
-    params = body.get("params") or {}
-    if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
-        raise ApiError(400, "'params' must be an object of parameter name → value")
+    params = check_params(body.get("params") or {})
     engine = body.get("engine")
-    if engine is not None and (not isinstance(engine, str) or not engine.isidentifier()):
+    if engine is not None and (
+        not isinstance(engine, str) or not engine.isidentifier() or len(engine) > 100
+    ):
         raise ApiError(400, "'engine' must be an engine name such as 'papermill' or 'inprocess'")
     force = body.get("force", False)
     if not isinstance(force, bool):

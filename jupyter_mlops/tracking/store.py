@@ -248,6 +248,7 @@ class RunRecorder:
         self.experiment_id: str | None = None
         self.run_id: str | None = None
         self.step_run_ids: dict[str, str] = {}
+        self.closed = False  # the parent run has ended (finish() succeeded)
         self._client: MlflowClient | None = None
         self._lock = threading.Lock()
 
@@ -289,7 +290,13 @@ class RunRecorder:
                     client, self.pipeline_name, self.artifact_location
                 )
                 run = client.create_run(experiment_id, tags=self.parent_tags())
-                log_batch(client, run.info.run_id, params=self.params)
+                try:
+                    log_batch(client, run.info.run_id, params=self.params)
+                except Exception:  # never leave the parent run RUNNING
+                    with contextlib.suppress(Exception):
+                        client.set_tag(run.info.run_id, "mlops.status", "failed")
+                        client.set_terminated(run.info.run_id, status="FAILED")
+                    raise
             self._client = client
             self.experiment_id = experiment_id
             self.run_id = run.info.run_id
@@ -337,11 +344,16 @@ class RunRecorder:
                 run_name=result.name,
             )
             step_run_id: str = run.info.run_id
-            log_batch(client, step_run_id, params=result.params, metrics=metrics)
-            if result.report is not None and Path(result.report).is_file():
-                client.log_artifact(step_run_id, str(result.report))
-            if result.traceback:
-                client.log_text(step_run_id, result.traceback, TRACEBACK_ARTIFACT)
+            try:
+                log_batch(client, step_run_id, params=result.params, metrics=metrics)
+                if result.report is not None and Path(result.report).is_file():
+                    client.log_artifact(step_run_id, str(result.report))
+                if result.traceback:
+                    client.log_text(step_run_id, result.traceback, TRACEBACK_ARTIFACT)
+            except Exception:  # never leave the step run RUNNING: it ends FAILED, then raise
+                with contextlib.suppress(Exception):
+                    client.set_terminated(step_run_id, status="FAILED", end_time=end)
+                raise
             client.set_terminated(step_run_id, status=status, end_time=end)
             self.step_run_ids[result.name] = step_run_id
         return step_run_id
@@ -355,8 +367,15 @@ class RunRecorder:
         for name, version in result.model_versions.items():  # every model, several or one
             tags[f"mlops.model_version.{name}"] = str(version)
         if result.error:
-            tags["mlops.error"] = result.error
+            tags["mlops.error"] = tags["mlops.reason"] = result.error
         status = PIPELINE_RUN_STATUS.get(result.status, "KILLED")
         with self._lock, mlflow_errors(self.tracking_uri, "finish the run record"):
-            log_batch(client, run_id, metrics=result.metrics, tags=tags)
+            try:
+                log_batch(client, run_id, metrics=result.metrics, tags=tags)
+            except Exception:  # an incomplete record is never FINISHED: it ends FAILED
+                with contextlib.suppress(Exception):
+                    client.set_tag(run_id, "mlops.status", "failed")
+                    client.set_terminated(run_id, status="FAILED")
+                raise
             client.set_terminated(run_id, status=status)
+            self.closed = True

@@ -18,3 +18,5 @@ OUTPUT_PREFIX = "mlops.output."
 GATE = "mlops.gate"  # on the model version and the parent run: validated | rejected
 GATE_REASONS = "mlops.gate.reasons"  # the reasons, "; "-joined
 GATE_CHAMPION = "mlops.gate.champion"  # on the version: the champion version compared with
+REASON = "mlops.reason"  # why a run ended killed or failed (closed by a later run, a link)
+MODEL_SHA256 = "mlops.model_sha256"  # on a version: the sha256 of the model's stored artifact

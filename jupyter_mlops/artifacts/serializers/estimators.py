@@ -8,6 +8,7 @@ import types
 from typing import Any
 
 from jupyter_mlops.artifacts.serializers.basic import StrPath
+from jupyter_mlops.artifacts.trust import SAFE_MODULES, store_packages, untrusted_types
 
 
 def _is_estimator(value: Any) -> bool:
@@ -47,9 +48,12 @@ def _check_no_local_references(value: Any) -> None:
 class SkopsSerializer:
     """scikit-learn estimators in skops format.
 
-    Loading trusts every type listed by ``skops.io.get_untrusted_types`` for the file: the
-    store only holds files jupyter_mlops wrote itself. Estimators that use functions or
-    classes defined in ``__main__`` are refused (skops stores them by name).
+    Loading trusts only types from ``trust.SAFE_MODULES`` (scikit-learn, numpy, scipy);
+    ``load_trusting`` adds the modules the caller decides (the pipeline's own packages, for
+    objects this tool sealed). A file holding any other type is refused, naming the types.
+    Dump refuses (so joblib, sealed by the store, takes over) estimators using functions or
+    classes defined in ``__main__`` (skops stores them by name) or types from other modules
+    than those and the packages of the pipeline whose store the file is written into.
     """
 
     name = "skops"
@@ -62,15 +66,33 @@ class SkopsSerializer:
         import skops.io as sio
 
         sio.dump(value, path)
-        local = [name for name in sio.get_untrusted_types(file=path) if _is_local_name(name)]
+        found = sio.get_untrusted_types(file=path)
+        local = [name for name in found if _is_local_name(name)]
         if local:
             raise ValueError(f"refers to {', '.join(local)}, defined in the notebook")
+        other = untrusted_types(found, SAFE_MODULES | store_packages(path))
+        if other:
+            raise ValueError(f"holds {', '.join(other)}, which skops loads are not allowed")
         _canonical_skops(path)
 
     def load(self, path: StrPath) -> Any:
+        return self.load_trusting(path, SAFE_MODULES)
+
+    def load_trusting(self, path: StrPath, modules: frozenset[str]) -> Any:
+        """Load ``path`` when every type skops does not trust by default comes from one of
+        ``modules`` (top-level names); ``ValueError`` naming the other types otherwise."""
         import skops.io as sio
 
-        return sio.load(path, trusted=sio.get_untrusted_types(file=path))
+        with open(path, "rb") as file:
+            data = file.read()
+        found = sio.get_untrusted_types(data=data)
+        refused = untrusted_types(found, modules)
+        if refused:
+            raise ValueError(
+                f"skops file holds types outside {', '.join(sorted(modules))}: "
+                f"{', '.join(refused)}; not loaded"
+            )
+        return sio.loads(data, trusted=found)
 
 
 def _canonical_skops(path: StrPath) -> None:

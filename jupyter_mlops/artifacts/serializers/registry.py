@@ -12,9 +12,10 @@ Third-party serializers registered under the entry-point group ``jupyter_mlops.s
 (an object or a class with ``name``, ``extension``, ``matches``, ``dump``, ``load``) are loaded
 once, on the first lookup, and tried before the built-ins; one named like a built-in replaces it.
 
-Loading is only safe for files jupyter_mlops wrote itself: the skops loader trusts every type
-found in the file, and joblib and cloudpickle unpickle. The artifact store holds such trusted
-content only; never point it at files from elsewhere.
+joblib and cloudpickle (and third-party serializers) may run code when loading: the artifact
+store loads them only for objects sealed by this user's tool (``artifacts/trust.py``), and the
+fixtures only from hash-pinned files. The skops loader accepts only scikit-learn, numpy and
+scipy types unless its caller adds modules.
 
 Heavy libraries are imported inside the functions that use them. A value can only be a
 DataFrame or an ndarray when pandas or numpy is already in ``sys.modules``, so matching

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.errors import MlopsError, WorkerPoolError
 from jupyter_mlops.execute.engines.base import (
     StepJob,
     StepOutcome,
@@ -40,6 +40,7 @@ class InProcessEngine:
         self.workers = max(1, workers)
         self._lock = threading.Lock()
         self._pools: dict[Path, WorkerPool] = {}
+        self._closed = False  # after close (Ctrl-C), no template starts until prepare
 
     def prepare(
         self,
@@ -50,19 +51,26 @@ class InProcessEngine:
     ) -> None:
         """Start the run's template process (it imports in the background); without the
         run's folders, the first ``run`` starts it."""
+        with self._lock:
+            self._closed = False
         if pipeline_dir is not None and store_root is not None:
             self._pool_for(Path(pipeline_dir).resolve(), Path(store_root).resolve())
 
     def run(self, job: StepJob) -> StepOutcome:
         watch = Stopwatch()
-        pool = self._pool_for(Path(job.pipeline_dir).resolve(), Path(job.store_root).resolve())
+        try:
+            pool = self._pool_for(Path(job.pipeline_dir).resolve(), Path(job.store_root).resolve())
+        except WorkerPoolError as error:
+            return StepOutcome(error=error.message, seconds=watch.seconds())
         outcome = pool.run(job)
         outcome.seconds = watch.seconds()
         return outcome
 
     def close(self) -> None:
-        """End every template and the steps still running in them."""
+        """End every template and the steps still running in them; a step started later
+        fails, until ``prepare`` starts a new run."""
         with self._lock:
+            self._closed = True
             pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
             pool.close()
@@ -70,6 +78,8 @@ class InProcessEngine:
     def _pool_for(self, folder: Path, store: Path) -> WorkerPool:
         """The pool of ``folder`` (its setup module preloaded), started on first use."""
         with self._lock:
+            if self._closed:
+                raise WorkerPoolError("the engine was closed (run interrupted)")
             pool = self._pools.get(folder)
             if pool is None:
                 module = setup_module(folder)

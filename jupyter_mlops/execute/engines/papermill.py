@@ -13,6 +13,7 @@ Kernels start in the step's pipeline folder (so ``import <package>.<step>`` work
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 import threading
@@ -50,6 +51,10 @@ _RULE = re.compile(r"^-{10,}$")
 _HEADER = re.compile(r"^\S.*\s+Traceback \(most recent call last\)$")
 _FRAME = re.compile(r"^(?:File (?P<path>.+):\d+(?:, in .*)?|Cell In\[\d+\], line \d+)$")
 _import_lock = threading.Lock()
+# nbclient's log: its errors (a dead kernel, e.g. after Ctrl-C) are the step's outcome already
+_CLIENT_LOG = logging.getLogger("jupyter_mlops.nbclient")
+_CLIENT_LOG.addHandler(logging.NullHandler())
+_CLIENT_LOG.propagate = False
 _imported: ModuleType | None = None
 
 
@@ -243,7 +248,6 @@ def _register_pooled_engine() -> None:
     from nbclient.util import run_hook, run_sync
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
-    from papermill.log import logger
     from papermill.utils import merge_kwargs, remove_args
 
     class PooledKernelClient(PapermillNotebookClient):  # type: ignore[misc]
@@ -287,7 +291,7 @@ def _register_pooled_engine() -> None:
                 timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
                 startup_timeout=start_timeout,
                 kernel_name=kernel_name,
-                log=logger,
+                log=_CLIENT_LOG,
                 log_output=log_output,
                 stdout_file=stdout_file,
                 stderr_file=stderr_file,

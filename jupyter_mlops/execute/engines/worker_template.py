@@ -6,10 +6,13 @@ from the same clean, warm state and never sees another step's globals. Between r
 imports what only some steps need (the estimator format) so that later steps find it loaded.
 
 The parent sends one byte per child with a socket passed along (``SCM_RIGHTS``); the child
-gets its task on that socket (a step, or a kernel for the papermill engine) and answers on it. The template stays single-threaded
-(it forks), ignores SIGINT (Ctrl-C reaches the steps, as with a forkserver) and, when the
-parent closes the control socket or dies, or on SIGTERM (even mid-import), kills the steps
-still running and exits.
+gets its task on that socket (a step, or a kernel for the papermill engine) and answers on
+it. The template stays single-threaded (it forks; a thread watches the control socket only
+while it imports). It and its steps ignore SIGINT: on Ctrl-C the CLI closes the pool, which
+kills them (a step never reports a half-run ``KeyboardInterrupt`` as its failure). When the
+parent closes the control socket or dies (even mid-import), or on SIGTERM, the template kills
+the steps still running and exits; if the template itself dies, the kernel SIGKILLs its
+children (``process_lifetime``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import socket
 import sys
 from typing import Any
 
+from jupyter_mlops.execute.engines.process_lifetime import die_with_parent, exit_when_peer_closes
+
 _children: set[int] = set()  # step children not reaped yet
 
 
@@ -37,8 +42,9 @@ def main(argv: list[str]) -> None:
         sys.path.insert(0, config["pipeline_dir"])
         os.chdir(config["pipeline_dir"])
     os.environ.update(config.get("env", {}))
-    for name in config["preload"]:
-        import_quietly(name)
+    with exit_when_peer_closes(control.fileno()):  # the parent may die while we import
+        for name in config["preload"]:
+            import_quietly(name)
     serve(control, list(config.get("idle_preload", [])))
     kill_children()
 
@@ -68,7 +74,8 @@ def serve(control: socket.socket, idle_preload: list[str]) -> None:
         ready, _, _ = select.select([control], [], [], timeout)
         if not ready:
             if idle_preload:
-                import_quietly(idle_preload.pop(0))
+                with exit_when_peer_closes(control.fileno()):
+                    import_quietly(idle_preload.pop(0))
             continue
         try:
             message, descriptors, _, _ = socket.recv_fds(control, 1, 1)
@@ -85,14 +92,15 @@ def serve(control: socket.socket, idle_preload: list[str]) -> None:
 
 def fork_step(descriptor: int, control: socket.socket) -> int:
     """Fork a child that runs the task received on ``descriptor``; returns its pid."""
+    template = os.getpid()
     pid = os.fork()
     if pid:
         return pid
     code = 1
     try:
+        die_with_parent(template)  # a SIGKILLed template takes its steps and kernels along
         control.close()
         _children.clear()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         run_one_task(descriptor)

@@ -1,0 +1,210 @@
+"""Signals: Ctrl-C stops a run of either engine with one line and exit 130; SIGKILL of the CLI
+leaves no process behind (templates, step workers, kernels die with it); a re-run succeeds.
+
+Real ``jupyter-mlops run`` processes, started in their own session as a terminal starts a job.
+Deadlines are generous bounds, never the assertion; the Ctrl-C stop time (signal to exit) is
+printed: ``pytest -s -k ctrl_c tests/reliability/test_signals.py``. SIGKILL rounds: 3 per
+engine, ``JUPYTER_MLOPS_RELIABILITY_ROUNDS=20`` for the long version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from nbfactory import write_notebook
+
+from jupyter_mlops import api
+
+CLI = str(Path(sys.executable).with_name("jupyter-mlops"))
+ENGINES = ["inprocess", "papermill"]
+ROUNDS = int(os.environ.get("JUPYTER_MLOPS_RELIABILITY_ROUNDS", "3"))
+INTERRUPTED = "interrupted; completed steps are cached"
+BOUND = 180.0  # seconds: a generous bound for anything to happen, never a speed requirement
+CELLS = [
+    "import pathlib\nimport time",
+    ("pause = 0.0\nmeet = ''", ["parameters"]),
+    "%%mlstep first\nvalue = 1",
+    "%%mlstep second\nif meet:\n    pathlib.Path(meet).touch()\ntime.sleep(pause)\n"
+    "doubled = value * 2",
+]
+
+
+def extracted(base: Path) -> Path:
+    """A two-step pipeline whose ``second`` step touches ``meet`` and sleeps ``pause`` s."""
+    base.mkdir(parents=True, exist_ok=True)
+    notebook = write_notebook(base / "flow.ipynb", CELLS)
+    return Path(api.extract(notebook).folder)
+
+
+def start(folder: Path, engine: str, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
+    """``jupyter-mlops run FOLDER`` as a terminal job: a new session (the CLI leads its
+    process group), SIGINT at its default; stderr goes to a file, returned too."""
+    stderr = folder.parent.parent / f"stderr-{time.monotonic_ns()}.txt"
+    with stderr.open("wb") as sink:
+        process = subprocess.Popen(
+            [CLI, "run", str(folder), "--engine", engine, "--no-track", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+            cwd=folder.parent.parent,
+            env={**os.environ, "JUPYTER_MLOPS_TRACKING": "0"},
+            start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+    return process, stderr
+
+
+def long_step_args(meet: Path) -> list[str]:
+    return ["-p", "pause=600.0", "-p", f"meet={str(meet)!r}"]
+
+
+def wait_until(condition, process: subprocess.Popen[bytes], what: str) -> None:  # type: ignore[no-untyped-def]
+    """Poll ``condition`` until it holds (bounded), while ``process`` still runs."""
+    deadline = time.monotonic() + BOUND
+    while not condition():
+        assert process.poll() is None, f"the run ended (exit {process.returncode}) before {what}"
+        assert time.monotonic() < deadline, f"no {what} after {BOUND:.0f} s"
+        time.sleep(0.02)
+
+
+def tree(pid: int) -> list[psutil.Process]:
+    """Process ``pid`` and its descendants."""
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def processes_in(base: Path) -> list[psutil.Process]:
+    """Processes (other than this one) whose working directory is inside ``base``: the CLI,
+    templates, step workers and kernels all run there, orphans included."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.pid != os.getpid() and Path(process.cwd()).is_relative_to(base):
+                found.append(process)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def leftovers(base: Path, seen: list[psutil.Process]) -> list[str]:
+    """Wait (bounded) until no process of ``seen`` nor any in ``base`` is alive; describes
+    those still alive then, after killing them so that a failure leaves nothing behind."""
+    deadline = time.monotonic() + 60
+    alive: list[psutil.Process] = []
+    while time.monotonic() < deadline:
+        alive = [p for p in {*seen, *processes_in(base)} if _running(p)]
+        if not alive:
+            return []
+        time.sleep(0.1)
+    described = [_describe(p) for p in alive]
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    return described
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _describe(process: psutil.Process) -> str:
+    try:
+        return f"{process.pid} {' '.join(process.cmdline())[:120]}"
+    except psutil.Error:
+        return str(process.pid)
+
+
+def rerun_summary(folder: Path, engine: str) -> dict:
+    """A normal run after the signal: it must succeed; its JSON summary."""
+    done = subprocess.run(
+        [CLI, "run", str(folder), "--engine", engine, "--no-track", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
+        env={**os.environ, "JUPYTER_MLOPS_TRACKING": "0"},
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout[done.stdout.index("{") :])
+
+
+def step_states(summary: dict) -> dict[str, str]:
+    return {name: step["status"] for name, step in summary["steps"].items()}
+
+
+def interrupt(folder: Path, engine: str, to_group: bool) -> tuple[int, str, float, list[str]]:
+    """Ctrl-C a run mid-step: exit code, stderr written after the signal, seconds from the
+    signal to the CLI's exit, and the processes left."""
+    meet = folder.parent.parent / f"meet-{time.monotonic_ns()}"
+    process, stderr = start(folder, engine, *long_step_args(meet))
+    wait_until(meet.exists, process, "step 'second' running")
+    seen = tree(process.pid)
+    before = stderr.stat().st_size
+    signalled = time.monotonic()
+    if to_group:
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        os.kill(process.pid, signal.SIGINT)
+    code = process.wait(timeout=BOUND)
+    seconds = time.monotonic() - signalled
+    after = stderr.read_bytes()[before:].decode(errors="replace")
+    return code, after, seconds, leftovers(folder.parent.parent, seen)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("to_group", [True, False], ids=["terminal", "pid"])
+def test_ctrl_c_stops_the_run_with_one_line_and_exit_130(
+    engine: str, to_group: bool, kernel_name: str, tmp_path: Path
+) -> None:
+    folder = extracted(tmp_path)
+    code, after, seconds, left = interrupt(folder, engine, to_group)
+    print(
+        f"Ctrl-C ({'terminal' if to_group else 'pid'}) stopped the {engine} run in {seconds:.2f} s"
+    )
+    assert code == 130
+    assert after == INTERRUPTED + "\n"
+    assert left == []
+    assert step_states(rerun_summary(folder, engine)) == {"first": "cached", "second": "ran"}
+
+
+def kill_moment(round_index: int, rng: random.Random) -> str:
+    """Where round ``round_index`` SIGKILLs the CLI: mid-step, or at a random moment of the
+    start (templates or kernels still importing)."""
+    return "mid-step" if round_index % 2 == 0 else f"after {rng.uniform(0.2, 3.0):.2f} s"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sigkill_of_the_cli_leaves_no_process_and_a_rerun_succeeds(
+    engine: str, kernel_name: str, tmp_path: Path
+) -> None:
+    folder = extracted(tmp_path)
+    rng = random.Random(f"sigkill-{engine}")
+    for round_index in range(ROUNDS):
+        meet = tmp_path / f"meet-{round_index}"
+        process, _ = start(folder, engine, "--force", *long_step_args(meet))
+        moment = kill_moment(round_index, rng)
+        if moment == "mid-step":
+            wait_until(meet.exists, process, "step 'second' running")
+        else:
+            time.sleep(float(moment.split()[1]))
+        seen = tree(process.pid)
+        process.kill()
+        assert process.wait(timeout=BOUND) == -signal.SIGKILL
+        left = leftovers(tmp_path, seen)
+        assert left == [], f"round {round_index} (SIGKILL {moment}): {left}"
+    assert step_states(rerun_summary(folder, engine))["second"] in ("ran", "cached")
