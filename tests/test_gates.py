@@ -384,6 +384,29 @@ def test_a_good_model_becomes_champion_and_a_worse_one_is_rejected(
     assert_no_global_store(tmp_path)
 
 
+def test_a_champion_whose_files_changed_since_registration_is_not_loaded(
+    pipeline: Path, tracking_uri: str
+) -> None:
+    """Re-scoring loads the champion (pickle: code) only when its files match the seal its
+    registration wrote; a changed file rejects the new version, naming why."""
+    from urllib.parse import urlparse
+
+    set_gates(pipeline, "gates:\n  metrics:\n    accuracy: {min: 0.7}\n")
+    assert gated_run(pipeline, tracking_uri).model_version == "1"
+    promote(tracking_uri, "gated")
+    client = client_for(tracking_uri)
+    assert client.get_model_version("gated", "1").tags["mlops.model_seal"]
+    location = urlparse(client.get_model_version_download_uri("gated", "1"))
+    [pickled] = [p for p in Path(location.path).rglob("*") if p.suffix in (".pkl", ".skops")]
+    pickled.write_bytes(pickled.read_bytes() + b"\n")
+
+    second = gated_run(pipeline, tracking_uri, **WORSE)  # another model: not a reused version
+    assert second.gates is not None and second.gates.outcome == "rejected"
+    [reason] = [r for r in second.gates.reasons if "re-score the champion" in r]
+    assert "UntrustedArtifactError" in reason and "no valid seal" in reason, reason
+    assert client.get_registered_model("gated").aliases["champion"] == 1
+
+
 def test_a_slice_regression_rejects_and_auto_promotion(
     pipeline: Path, tracking_uri: str, tmp_path: Path
 ) -> None:

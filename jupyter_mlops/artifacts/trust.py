@@ -30,6 +30,8 @@ KEY_FILE = "artifact-key"
 KEY_BYTES = 32
 DATA_SERIALIZERS = frozenset({"parquet", "npy", "json"})
 """Built-in formats whose loading runs no code: a content hash check is enough."""
+MODEL_KIND = "mlflow-model"
+"""The serializer name sealed for a logged MLflow model folder (:func:`folder_digest`)."""
 SAFE_MODULES = frozenset({"sklearn", "numpy", "scipy"})
 """Top-level modules whose types a skops file may hold whoever wrote it."""
 
@@ -124,3 +126,14 @@ def store_packages(object_path: str | os.PathLike[str]) -> frozenset[str]:
 def untrusted_types(type_names: list[str], modules: frozenset[str]) -> list[str]:
     """The names among ``type_names`` whose top-level module is not in ``modules``."""
     return [name for name in type_names if name.partition(".")[0] not in modules]
+
+
+def folder_digest(folder: str | os.PathLike[str]) -> str:
+    """sha256 over every file of ``folder``: sorted relative paths and their sha256 (an MLflow
+    model folder, sealed at registration and checked before it is loaded back)."""
+    root = Path(folder)
+    total = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        content = hashlib.sha256(path.read_bytes()).hexdigest()
+        total.update(f"{path.relative_to(root).as_posix()}\0{content}\n".encode())
+    return total.hexdigest()

@@ -29,9 +29,11 @@ from collections.abc import Mapping
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlops.artifacts.trust import MODEL_KIND, folder_digest, seal
 from jupyter_mlops.registry.model_code import pickled_by_value, top_level_distributions, user_code
 from jupyter_mlops.runtime.model_data import expected_features, features_of
 from jupyter_mlops.tracking.store import make_client, mlflow_errors
+from jupyter_mlops.tracking.tags import MODEL_SEAL
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -248,7 +250,8 @@ def save_model(model: Any, path: str, mlflow_model: Any, fit_inputs: Mapping[str
 
 def log_model(client: MlflowClient, run_id: str, model: Any, fit_inputs: Mapping[str, Any]) -> Any:
     """Log ``model`` as a LoggedModel named ``model`` of run ``run_id``; returns the
-    LoggedModel (READY; FAILED if writing it failed)."""
+    LoggedModel (READY; FAILED if writing it failed). Its ``mlops.model_seal`` tag seals its
+    files with this user's key, so the gates may load it back (:mod:`artifacts.trust`)."""
     from mlflow.entities import LoggedModelOutput, LoggedModelStatus
     from mlflow.models import Model
 
@@ -264,8 +267,11 @@ def log_model(client: MlflowClient, run_id: str, model: Any, fit_inputs: Mapping
         with tempfile.TemporaryDirectory(prefix="mlops-model-") as tmp:
             local = os.path.join(tmp, MODEL_NAME)
             flavor = save_model(model, local, mlflow_model, fit_inputs)
+            model_seal = seal(folder_digest(local), MODEL_KIND)
             client.log_model_artifacts(logged.model_id, local)
-        client.set_logged_model_tags(logged.model_id, {"mlops.flavor": flavor})
+        client.set_logged_model_tags(
+            logged.model_id, {"mlops.flavor": flavor, MODEL_SEAL: model_seal}
+        )
         client.log_outputs(run_id, [LoggedModelOutput(logged.model_id, step=0)])
     except BaseException:
         client.finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)
@@ -320,6 +326,7 @@ def log_and_register_model(
             **lineage_tags(client, run_id),
             "mlops.run_id": run_id,
             "mlops.model_id": logged.model_id,
+            MODEL_SEAL: logged.tags[MODEL_SEAL],
             **{str(k): str(v) for k, v in tags.items()},
         }
         ensure_registered_model(client, name, {"mlops.pipeline": pipeline_name})

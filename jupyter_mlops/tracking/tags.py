@@ -20,3 +20,4 @@ GATE_REASONS = "mlops.gate.reasons"  # the reasons, "; "-joined
 GATE_CHAMPION = "mlops.gate.champion"  # on the version: the champion version compared with
 REASON = "mlops.reason"  # why a run ended killed or failed (closed by a later run, a link)
 MODEL_SHA256 = "mlops.model_sha256"  # on a version: the sha256 of the model's stored artifact
+MODEL_SEAL = "mlops.model_seal"  # on a version: HMAC of its files (artifacts/trust.py)

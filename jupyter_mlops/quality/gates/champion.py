@@ -13,6 +13,7 @@ evaluation data (``rescoring.py``), ``gates.decide`` compares, and then
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from jupyter_mlops.artifacts.store import ArtifactStore
@@ -33,6 +34,7 @@ from jupyter_mlops.tracking.store import MAX_TAG_VALUE, log_batch, make_client, 
 from jupyter_mlops.tracking.tags import GATE as GATE_TAG
 from jupyter_mlops.tracking.tags import GATE_CHAMPION as CHAMPION_TAG
 from jupyter_mlops.tracking.tags import GATE_REASONS as REASONS_TAG
+from jupyter_mlops.tracking.tags import MODEL_SEAL
 
 
 def gate_version(
@@ -59,7 +61,9 @@ def gate_version(
         with mlflow_errors(tracking_uri, f"find version {champion_version} of model '{name}'"):
             client = make_client(tracking_uri)
             uri = client.get_model_version_download_uri(name, champion_version)
+            seal = client.get_model_version(name, champion_version).tags.get(MODEL_SEAL)
         job = scoring_job(pipeline_file, result, store, model_step, config, uri, tracking_uri)
+        job = replace(job, champion_seal=seal)
         scores = score_in_worker(job)
         errors = scores.errors
         champion = {

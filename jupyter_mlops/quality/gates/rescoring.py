@@ -21,6 +21,8 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
+from jupyter_mlops.artifacts.trust import MODEL_KIND, folder_digest, is_sealed
+from jupyter_mlops.errors import UntrustedArtifactError
 from jupyter_mlops.execute.fresh_process import call_in_fresh_process, enter_pipeline_folder
 
 MODEL = "<model>"  # source of the input that gets the model being scored
@@ -55,6 +57,7 @@ class ScoringJob:
     champion_uri: str | None
     slice_column: str | None
     log_path: str
+    champion_seal: str | None = None  # its version's mlops.model_seal tag
 
 
 @dataclass
@@ -94,7 +97,9 @@ def score_models(job: ScoringJob) -> Scores:
     models: dict[str, Any] = {}
     if job.champion_uri is not None:
         try:
-            models["champion"] = load_registered_model(job.champion_uri, job.tracking_uri)
+            models["champion"] = load_registered_model(
+                job.champion_uri, job.tracking_uri, job.champion_seal
+            )
             scores.champion = run_chain(job.steps, models["champion"], inputs)
         except Exception as error:
             scores.errors.append(
@@ -196,9 +201,12 @@ def take_rows(value: Any, mask: Any) -> Any:
     return value
 
 
-def load_registered_model(download_uri: str, tracking_uri: str) -> Any:
+def load_registered_model(download_uri: str, tracking_uri: str, model_seal: str | None) -> Any:
     """The model object of a registered version: the scikit-learn estimator itself, or the
-    object a jupyter_mlops pyfunc wrapper holds (so ``predict_proba`` etc. still work)."""
+    object a jupyter_mlops pyfunc wrapper holds (so ``predict_proba`` etc. still work).
+
+    Loading a model runs code (pickle), so its files must match ``model_seal``, the seal this
+    user's jupyter_mlops wrote at registration; else UntrustedArtifactError, nothing loaded."""
     import mlflow.artifacts
     from mlflow.models import Model
 
@@ -206,6 +214,13 @@ def load_registered_model(download_uri: str, tracking_uri: str) -> Any:
         local = mlflow.artifacts.download_artifacts(
             artifact_uri=download_uri, dst_path=tmp, tracking_uri=tracking_uri
         )
+        if not is_sealed(folder_digest(local), MODEL_KIND, model_seal):
+            raise UntrustedArtifactError(
+                "its files carry no valid seal of this user's jupyter_mlops (registered by "
+                "another key, or changed since): not loaded, as loading a model runs its code; "
+                "review it, then promote the new version with `jupyter mlops promote --force`",
+                path=download_uri,
+            )
         if "sklearn" in Model.load(local).flavors:
             import mlflow.sklearn
 
