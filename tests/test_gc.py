@@ -127,7 +127,10 @@ def test_gc_is_refused_while_a_run_holds_the_pipeline(folder: Path) -> None:
     with pipeline_lock(folder, command="jupyter mlops run (test)"):
         done = cli("gc", str(folder))
         assert done.returncode == 2
-        assert "is being run by" in done.stderr and "jupyter mlops run (test)" in done.stderr
+        assert (
+            "another run of this pipeline is in progress" in done.stderr
+            and "jupyter mlops run (test)" in done.stderr
+        )
         assert store.verify(orphan.hash)
         assert gc_json(folder, "--dry-run")["removed"][0]["hash"] == orphan.hash
     assert gc_json(folder)["removed"][0]["hash"] == orphan.hash

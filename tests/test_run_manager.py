@@ -100,6 +100,10 @@ def test_cancel_stops_the_worker_processes_too(manager: RunManager, tmp_path: Pa
     processes = [root, *root.children(recursive=True)]
     with pytest.raises(RunConflict, match="already running"):
         start(manager, notebook)
+    alias = tmp_path / "alias"  # the same folder through a symlink: the same pipeline
+    alias.symlink_to(tmp_path, target_is_directory=True)
+    with pytest.raises(RunConflict, match="already running"):
+        start(manager, alias / notebook.name)
     manager.cancel(run.id)
     done = manager.wait(run.id, timeout=60).snapshot()
     assert done["status"] == "cancelled" and done["error"] == "cancelled"

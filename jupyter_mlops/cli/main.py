@@ -11,15 +11,35 @@ import json
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 
-from jupyter_mlops import __version__, api
-from jupyter_mlops.errors import ExtractionErrors, MlopsError
-from jupyter_mlops.execute.status import RunStatus
-
-Command = Callable[[argparse.Namespace], int]
 INTERRUPTED_RUN = "interrupted; completed steps are cached"
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+
+
+def _interrupted_while_importing(signum: int, frame: object) -> None:
+    """Nothing started yet, so nothing to stop: one line, exit 130."""
+    print(INTERRUPTED_RUN if sys.argv[1:2] == ["run"] else "interrupted", file=sys.stderr)
+    os._exit(EXIT_INTERRUPTED)
+
+
+# Ctrl-C during the imports below (a fraction of a second) is one line too, not a traceback.
+_sigint_before_imports = signal.getsignal(signal.SIGINT)
+if (
+    _sigint_before_imports is signal.default_int_handler
+    and threading.current_thread() is threading.main_thread()  # signal.signal's requirement
+):
+    signal.signal(signal.SIGINT, _interrupted_while_importing)
+
+from jupyter_mlops import __version__, api  # noqa: E402
+from jupyter_mlops.errors import ExtractionErrors, MlopsError  # noqa: E402
+from jupyter_mlops.execute.status import RunStatus  # noqa: E402
+
+if signal.getsignal(signal.SIGINT) is _interrupted_while_importing:
+    signal.signal(signal.SIGINT, _sigint_before_imports)
+
+Command = Callable[[argparse.Namespace], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

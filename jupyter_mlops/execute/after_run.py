@@ -82,6 +82,7 @@ class AfterRun:
             metrics=step.metrics,
             model_version=step.model_version,
             model_name=step.model_name,
+            tracking_uri=step.tracking_uri,
         )
         self.cache.record(step.name, entry)
 

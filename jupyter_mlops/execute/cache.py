@@ -85,6 +85,7 @@ class CacheEntry:
     metrics: dict[str, float] = field(default_factory=dict)
     model_version: str | None = None  # the registered version of a --model step's model
     model_name: str | None = None  # the registered model of that version (None: older entry)
+    tracking_uri: str | None = None  # the store run_id and model_version are in (None: older)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +97,7 @@ class CacheEntry:
             "metrics": self.metrics,
             "model_version": self.model_version,
             "model_name": self.model_name,
+            "tracking_uri": self.tracking_uri,
         }
 
     @classmethod
@@ -109,6 +111,7 @@ class CacheEntry:
             metrics=dict(data.get("metrics") or {}),
             model_version=data.get("model_version"),
             model_name=data.get("model_name"),
+            tracking_uri=data.get("tracking_uri"),
         )
 
 

@@ -110,7 +110,7 @@ def end_after_run(context: AfterRun) -> None:
 
 
 def earlier_runs(context: AfterRun) -> list[RunState]:
-    """Earlier runs of this folder whose state remains (their process is gone: this run
-    holds the folder's run lock)."""
+    """Earlier runs of this folder whose state remains and whose process is gone (this run
+    holds the folder's run lock; the pid and host recorded are checked too)."""
     state = context.run_state
-    return [] if state is None else state.others()
+    return [] if state is None else [s for s in state.others() if not s.process_alive()]

@@ -69,8 +69,8 @@ def pipeline_lock(folder: str | os.PathLike[str], command: str | None = None) ->
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise PipelineBusy(
-                f"pipeline folder {path.parent.parent} is being run by {describe_holder(path)}; "
-                "wait for that run to end, or stop it",
+                f"another run of this pipeline is in progress: {describe_holder(path)}; "
+                "wait for it to end, or stop it",
                 path=str(path.parent.parent),
             ) from None
         os.ftruncate(descriptor, 0)

@@ -43,6 +43,7 @@ class StepResult:
     parent_run_id: str | None = None
     model_version: str | None = None  # the registered version of a --model step's model
     model_name: str | None = None  # the registered model that version belongs to
+    tracking_uri: str | None = None  # the MLflow store run_id and model_version are in
     # output name -> report, for outputs that failed their schema / drifted above threshold
     validation: dict[str, ValidationReport] = field(default_factory=dict)
     drift: dict[str, DriftReport] = field(default_factory=dict)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,20 @@ class RunState:
                 if state is not None:
                     found.append(state)
         return found
+
+    def process_alive(self) -> bool:
+        """Whether the run's process still lives (on this host, and is not this process).
+        The run lock already proves no other run of the folder is alive; this guards against
+        a run of a tool version without the lock."""
+        if self.host != socket.gethostname() or self.pid == os.getpid():
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
 
     def abandoned_reason(self) -> tuple[str, str]:
         """(MLflow status, reason) to close this earlier run's parent run with."""

@@ -210,6 +210,7 @@ class _Run:
         result.run_id = entry.run_id
         result.parent_run_id = entry.parent_run_id
         result.model_version, result.model_name = entry.model_version, entry.model_name
+        result.tracking_uri = entry.tracking_uri
         self._progress("finished", result.name, StepStatus.CACHED, 0.0)
 
     def _execute(self, step: Step, result: StepResult) -> bool:

@@ -215,7 +215,7 @@ class RunManager:
         with self._lock:
             self._forget_old()
             for other in self._runs.values():
-                if other.folder == str(folder) and not other.finished:
+                if other.folder == str(folder.resolve()) and not other.finished:
                     raise RunConflict(
                         f"pipeline '{other.pipeline}' is already running (run {other.id})",
                         name=other.id,
@@ -235,7 +235,7 @@ class RunManager:
             run = ManagedRun(
                 id=secrets.token_hex(8),
                 target=label or str(target),
-                folder=str(folder),
+                folder=str(folder.resolve()),
                 pipeline=pipeline,
                 process=process,
                 steps={name: StepState(name) for name in steps},

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from jupyter_mlops.artifacts.store import ArtifactStore
-from jupyter_mlops.errors import PipelineError
+from jupyter_mlops.errors import PipelineError, TrackingError
 from jupyter_mlops.execute.run_result import RunResult, StepResult
 from jupyter_mlops.execute.status import StepStatus
 from jupyter_mlops.pipeline.pipeline_file import PipelineFile
@@ -33,6 +33,7 @@ def record_link(context: AfterRun) -> None:
     if not context.track:
         return
     close_earlier_runs(context)
+    forget_other_stores(context)
     if not any(needs_record(step) for step in result.steps.values()) and not any(
         needs_register(context, step) for step in context.model_steps()
     ):
@@ -56,6 +57,7 @@ def record_link(context: AfterRun) -> None:
         log_data_reports(uri, step_run_id, step)
         if step.status == StepStatus.RAN or (step.status == StepStatus.CACHED and not step.run_id):
             step.run_id, step.parent_run_id = step_run_id, result.run_id
+            step.tracking_uri = uri
             context.remember(step)
 
 
@@ -69,8 +71,23 @@ def close_earlier_runs(context: AfterRun) -> None:
     for earlier in earlier_runs(context):
         if earlier.parent_run_id and earlier.tracking_uri and not earlier.parent_closed:
             status, reason = earlier.abandoned_reason()
-            close_abandoned_run(earlier.tracking_uri, earlier.parent_run_id, status, reason)
+            try:
+                close_abandoned_run(earlier.tracking_uri, earlier.parent_run_id, status, reason)
+            except TrackingError as error:  # its store may not be this run's: retried later
+                context.result.warnings.append(f"{error.path}: {error.message}")
+                continue
         earlier.remove()
+
+
+def forget_other_stores(context: AfterRun) -> None:
+    """Cached steps recorded (and models registered) in another tracking store than this
+    run's count as never recorded or registered here."""
+    pipeline_file = context.pipeline_file
+    uri = resolve_tracking_uri(context.tracking_uri, project_root(pipeline_file.folder))
+    for step in context.result.steps.values():
+        if step.tracking_uri is not None and step.tracking_uri != uri:
+            step.run_id = step.parent_run_id = step.model_version = step.model_name = None
+            step.tracking_uri = None
 
 
 def needs_register(context: AfterRun, step: StepResult) -> bool:
@@ -137,7 +154,7 @@ def reused_version(context: AfterRun, step: StepResult, name: str, model_var: st
         return None
     version, tags = found
     if GATE in tags:
-        step.model_version, step.model_name = version, name
+        step.model_version, step.model_name, step.tracking_uri = version, name, context.uri
         context.remember(step)
     else:
         context.registered[step.name] = version

@@ -350,8 +350,10 @@ class RunRecorder:
                     client.log_artifact(step_run_id, str(result.report))
                 if result.traceback:
                     client.log_text(step_run_id, result.traceback, TRACEBACK_ARTIFACT)
-            except Exception:  # never leave the step run RUNNING: it ends FAILED, then raise
+            except Exception as error:  # never leave the step run RUNNING: it ends FAILED
                 with contextlib.suppress(Exception):
+                    client.set_tag(step_run_id, "mlops.status", "failed")
+                    client.set_tag(step_run_id, "mlops.reason", f"recording failed: {error}")
                     client.set_terminated(step_run_id, status="FAILED", end_time=end)
                 raise
             client.set_terminated(step_run_id, status=status, end_time=end)

@@ -15,7 +15,7 @@ from jupyter_mlops import cli
 from jupyter_mlops.execute.run_lock import pipeline_lock
 from jupyter_mlops.server.run_manager import RunManager
 
-BUSY = "is being run by pid"
+BUSY = "another run of this pipeline is in progress: pid"
 
 
 def extracted(folder: Path) -> tuple[Path, Path]:

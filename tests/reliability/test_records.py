@@ -5,6 +5,7 @@ a failing after-run link fails the MLflow parent run too."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -176,3 +177,65 @@ def test_a_byte_identical_model_is_never_registered_twice(
     client = client_for(tracking_uri)
     [version] = client.search_model_versions("name='quality'")
     assert version.tags["mlops.model_sha256"]
+
+
+def test_a_store_failing_mid_recording_leaves_no_run_running_and_no_success(
+    tmp_path: Path, tracking_uri: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The artifact folder of the store is a file: logging the first step's notebook fails
+    after its MLflow run was created (as a full disk would)."""
+    pipeline = extracted(tmp_path)
+    artifacts = tmp_path / "mlartifacts"
+    artifacts.write_text("not a folder")
+    capsys.readouterr()
+    code = cli.main(["run", str(pipeline), "--json", "--tracking-uri", tracking_uri])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 1 and summary["status"] == "failed" and summary["model_version"] is None
+    assert "cannot record step" in summary["failed_links"]["record"]
+    runs = runs_of(tracking_uri)
+    assert {r.info.status for r in runs} == {"FAILED"}
+    assert {r.data.tags["mlops.status"] for r in runs} == {"failed"}
+    assert {item["action"] for item in run_states(pipeline)[0]["owed"]} == {"record", "register"}
+
+    artifacts.unlink()
+    code, again = run_json(capsys, pipeline, tracking_uri)
+    assert code == 0 and again["model_version"] == "1", again
+    assert [r for r in runs_of(tracking_uri) if r.info.status == "RUNNING"] == []
+    assert run_states(pipeline) == []
+
+
+def test_a_gated_version_of_an_identical_model_is_reused_without_a_new_decision(
+    tmp_path: Path, tracking_uri: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipeline = extracted(tmp_path)
+    with (pipeline / "pipeline.yaml").open("a") as spec:
+        spec.write("gates:\n  metrics:\n    accuracy: {min: 0.5}\n")
+    code, first = run_json(capsys, pipeline, tracking_uri)
+    assert code == 0 and first["gates"]["outcome"] == "validated"
+    capsys.readouterr()
+    assert cli.main(["run", str(pipeline), "--engine", "inprocess", "--force", "--json",
+                     "--tracking-uri", tracking_uri]) == 0  # fmt: skip
+    forced = json.loads(capsys.readouterr().out)
+    assert forced["model_version"] == "1" and forced["gates"] is None
+    [version] = client_for(tracking_uri).search_model_versions("name='quality'")
+    assert version.tags["mlops.gate"] == "validated"
+
+
+def test_steps_recorded_in_another_store_are_recorded_and_registered_in_this_one(
+    tmp_path: Path,
+    tracking_uri: str,
+    mlflow_db_template: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pipeline = extracted(tmp_path)
+    code, first = run_json(capsys, pipeline, tracking_uri)
+    assert code == 0 and first["model_version"] == "1"
+    other = tmp_path / "other.db"
+    shutil.copyfile(mlflow_db_template, other)
+    other_uri = f"sqlite:///{other}"
+    code, moved = run_json(capsys, pipeline, other_uri)
+    assert code == 0 and {s["status"] for s in moved["steps"].values()} == {"cached"}
+    assert moved["model_version"] == "1" and moved["run_id"] != first["run_id"]
+    parent = client_for(other_uri).get_run(moved["run_id"])
+    assert parent.info.status == "FINISHED"
+    assert len(client_for(other_uri).search_model_versions("name='quality'")) == 1

@@ -208,3 +208,31 @@ def test_sigkill_of_the_cli_leaves_no_process_and_a_rerun_succeeds(
         left = leftovers(tmp_path, seen)
         assert left == [], f"round {round_index} (SIGKILL {moment}): {left}"
     assert step_states(rerun_summary(folder, engine))["second"] in ("ran", "cached")
+
+
+# A fresh worker (gates re-scoring, fixture checks) busy in a long call, in a process like the CLI.
+FRESH_CALL = """
+import time
+from jupyter_mlops.execute.fresh_process import call_in_fresh_process
+call_in_fresh_process(time.sleep, 600)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT], ids=["sigkill", "ctrl-c"])
+def test_a_fresh_process_worker_dies_with_the_cli(signum: int, tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", FRESH_CALL],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    wait_until(lambda: len(tree(process.pid)) >= 3, process, "the worker (template and fork)")
+    seen = tree(process.pid)
+    if signum == signal.SIGINT:  # Ctrl-C reaches the whole process group
+        os.killpg(process.pid, signum)
+    else:  # SIGKILL of the parent alone: its workers must follow it
+        os.kill(process.pid, signum)
+    assert process.wait(timeout=BOUND) == -signum
+    assert leftovers(tmp_path, seen) == []

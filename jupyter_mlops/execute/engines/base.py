@@ -169,7 +169,7 @@ class Stopwatch:
 
 def setup_libraries(pipeline_dir: Path) -> list[str]:
     """The libraries the pipeline's setup code imports (``common.py``), which engines import
-    ahead of the steps: the in-process engine's forkserver, the papermill engine's warm kernels.
+    ahead of the steps: the in-process engine's template, the papermill engine's warm kernels.
 
     Only installed libraries: the pipeline's own modules are imported fresh by every step, so
     a re-extracted ``common.py`` is never served stale.

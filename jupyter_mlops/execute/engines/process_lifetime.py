@@ -2,9 +2,10 @@
 
 On Linux a child asks the kernel for a signal when its parent dies (``PR_SET_PDEATHSIG``).
 The kernel sends it when the *thread* that forked the child exits, so it is only set in
-children of single-threaded processes (the templates, the forkserver). A template, whose
-parent (the CLI) is multi-threaded, instead watches its control socket: the parent's end
-closes when the parent dies, even by SIGKILL. Standard library only: the template imports it.
+children of a single-threaded process: the steps and kernels a template forks. A template,
+whose parent (the CLI) is multi-threaded, instead watches its control socket: the parent's
+end closes when the parent dies, even by SIGKILL. Standard library only: the template
+imports it.
 """
 
 from __future__ import annotations
