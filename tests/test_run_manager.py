@@ -94,7 +94,7 @@ def test_cancel_stops_the_worker_processes_too(manager: RunManager, tmp_path: Pa
         assert time.monotonic() < deadline and not run.finished, run.snapshot()
         time.sleep(0.05)
     root = psutil.Process(run.process.pid)
-    while len(root.children(recursive=True)) < 2:  # the forkserver and the step's worker
+    while len(root.children(recursive=True)) < 2:  # the worker template and the step's fork
         assert time.monotonic() < deadline, "no worker process started"
         time.sleep(0.05)
     processes = [root, *root.children(recursive=True)]

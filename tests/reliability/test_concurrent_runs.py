@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mlflow_fixtures import client_for
@@ -26,7 +27,7 @@ def extracted(folder: Path) -> tuple[Path, Path]:
 
 
 def test_four_concurrent_runs_succeed_or_are_refused_and_register_one_version(
-    tmp_path: Path, tracking_uri: str
+    tmp_path: Path, tracking_uri: str, figures: Any
 ) -> None:
     _, pipeline = extracted(tmp_path)
     command = [str(BIN / "jupyter-mlops"), "run", str(pipeline), "--engine", "inprocess"]
@@ -40,17 +41,32 @@ def test_four_concurrent_runs_succeed_or_are_refused_and_register_one_version(
         for _ in range(4)
     ]
     outcomes = [(run.wait(timeout=600), run.communicate()[1]) for run in runs]
+    client = client_for(tracking_uri)
+    versions = client.search_model_versions("name='quality'")
+    experiment = client.get_experiment_by_name("quality")
+    statuses = [run.info.status for run in client.search_runs([experiment.experiment_id])]
+    refused = [
+        code == 2 and BUSY in stderr and len(stderr.splitlines()) == 1 for code, stderr in outcomes
+    ]
+    figures.add(
+        "4 concurrent runs of one pipeline folder",
+        runs=len(outcomes),
+        succeeded=sum(code == 0 for code, _ in outcomes),
+        refused_naming_the_holder=sum(refused),
+        other_outcomes=sum(
+            code != 0 and not ok for (code, _), ok in zip(outcomes, refused, strict=True)
+        ),
+        versions_registered=len(versions),
+        mlflow_runs_not_finished=sum(status != "FINISHED" for status in statuses),
+    )
     for code, stderr in outcomes:
         assert code == 0 or (code == 2 and BUSY in stderr and len(stderr.splitlines()) == 1), (
             code,
             stderr,
         )
     assert any(code == 0 for code, _ in outcomes)
-    client = client_for(tracking_uri)
-    assert len(client.search_model_versions("name='quality'")) == 1
-    experiment = client.get_experiment_by_name("quality")
-    statuses = {run.info.status for run in client.search_runs([experiment.experiment_id])}
-    assert statuses == {"FINISHED"}
+    assert len(versions) == 1
+    assert set(statuses) == {"FINISHED"}
     assert list((pipeline / ".mlops" / "runs").glob("*.json")) == []
 
 

@@ -4,7 +4,7 @@ leaves no process behind (templates, step workers, kernels die with it); a re-ru
 Real ``jupyter-mlops run`` processes, started in their own session as a terminal starts a job.
 Deadlines are generous bounds, never the assertion; the Ctrl-C stop time (signal to exit) is
 printed: ``pytest -s -k ctrl_c tests/reliability/test_signals.py``. SIGKILL rounds: 3 per
-engine, ``JUPYTER_MLOPS_RELIABILITY_ROUNDS=20`` for the long version.
+engine, 20 in ``make reliability-table`` (``JUPYTER_MLOPS_RELIABILITY_ROUNDS``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -27,8 +28,8 @@ from jupyter_mlops import api
 
 CLI = str(Path(sys.executable).with_name("jupyter-mlops"))
 ENGINES = ["inprocess", "papermill"]
-ROUNDS = int(os.environ.get("JUPYTER_MLOPS_RELIABILITY_ROUNDS", "3"))
 INTERRUPTED = "interrupted; completed steps are cached"
+SIGKILL_SCENARIO = "SIGKILL of the CLI (mid-step or starting), both engines"
 BOUND = 180.0  # seconds: a generous bound for anything to happen, never a speed requirement
 CELLS = [
     "import pathlib\nimport time",
@@ -130,8 +131,8 @@ def _describe(process: psutil.Process) -> str:
         return str(process.pid)
 
 
-def rerun_summary(folder: Path, engine: str) -> dict:
-    """A normal run after the signal: it must succeed; its JSON summary."""
+def rerun(folder: Path, engine: str) -> dict[str, str] | None:
+    """A normal run after the signal: its steps' states, or None when it failed."""
     done = subprocess.run(
         [CLI, "run", str(folder), "--engine", engine, "--no-track", "--json"],
         capture_output=True,
@@ -139,8 +140,10 @@ def rerun_summary(folder: Path, engine: str) -> dict:
         timeout=BOUND,
         env={**os.environ, "JUPYTER_MLOPS_TRACKING": "0"},
     )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout[done.stdout.index("{") :])
+    if done.returncode != 0:
+        print(done.stderr)
+        return None
+    return step_states(json.loads(done.stdout[done.stdout.index("{") :]))
 
 
 def step_states(summary: dict) -> dict[str, str]:
@@ -169,17 +172,27 @@ def interrupt(folder: Path, engine: str, to_group: bool) -> tuple[int, str, floa
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("to_group", [True, False], ids=["terminal", "pid"])
 def test_ctrl_c_stops_the_run_with_one_line_and_exit_130(
-    engine: str, to_group: bool, kernel_name: str, tmp_path: Path
+    engine: str, to_group: bool, kernel_name: str, tmp_path: Path, figures: Any
 ) -> None:
     folder = extracted(tmp_path)
     code, after, seconds, left = interrupt(folder, engine, to_group)
     print(
         f"Ctrl-C ({'terminal' if to_group else 'pid'}) stopped the {engine} run in {seconds:.2f} s"
     )
+    states = rerun(folder, engine)
+    figures.add(
+        "Ctrl-C mid-step, both engines (process group, CLI pid)",
+        interrupts=1,
+        exit_130=int(code == 130),
+        one_line=int(after == INTERRUPTED + "\n"),
+        stopped_within_2_s=int(seconds <= 2.0),  # shown, not asserted: load varies
+        orphan_processes=len(left),
+        completed_steps_cached=int(states == {"first": "cached", "second": "ran"}),
+    )
     assert code == 130
     assert after == INTERRUPTED + "\n"
     assert left == []
-    assert step_states(rerun_summary(folder, engine)) == {"first": "cached", "second": "ran"}
+    assert states == {"first": "cached", "second": "ran"}
 
 
 def kill_moment(round_index: int, rng: random.Random) -> str:
@@ -190,11 +203,12 @@ def kill_moment(round_index: int, rng: random.Random) -> str:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_sigkill_of_the_cli_leaves_no_process_and_a_rerun_succeeds(
-    engine: str, kernel_name: str, tmp_path: Path
+    engine: str, kernel_name: str, tmp_path: Path, rounds: int, figures: Any
 ) -> None:
     folder = extracted(tmp_path)
     rng = random.Random(f"sigkill-{engine}")
-    for round_index in range(ROUNDS):
+    orphans = []
+    for round_index in range(rounds):
         meet = tmp_path / f"meet-{round_index}"
         process, _ = start(folder, engine, "--force", *long_step_args(meet))
         moment = kill_moment(round_index, rng)
@@ -206,8 +220,12 @@ def test_sigkill_of_the_cli_leaves_no_process_and_a_rerun_succeeds(
         process.kill()
         assert process.wait(timeout=BOUND) == -signal.SIGKILL
         left = leftovers(tmp_path, seen)
-        assert left == [], f"round {round_index} (SIGKILL {moment}): {left}"
-    assert step_states(rerun_summary(folder, engine))["second"] in ("ran", "cached")
+        orphans += [f"round {round_index} (SIGKILL {moment}): {name}" for name in left]
+        figures.add(SIGKILL_SCENARIO, kills=1, orphan_processes=len(left))
+    states = rerun(folder, engine)
+    figures.add(SIGKILL_SCENARIO, failed_reruns=int(states is None))
+    assert orphans == []
+    assert states is not None and states["second"] in ("ran", "cached")
 
 
 # A fresh worker (gates re-scoring, fixture checks) busy in a long call, in a process like the CLI.
@@ -219,7 +237,9 @@ call_in_fresh_process(time.sleep, 600)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT], ids=["sigkill", "ctrl-c"])
-def test_a_fresh_process_worker_dies_with_the_cli(signum: int, tmp_path: Path) -> None:
+def test_a_fresh_process_worker_dies_with_the_cli(
+    signum: int, tmp_path: Path, figures: Any
+) -> None:
     process = subprocess.Popen(
         [sys.executable, "-c", FRESH_CALL],
         stdin=subprocess.DEVNULL,
@@ -235,4 +255,10 @@ def test_a_fresh_process_worker_dies_with_the_cli(signum: int, tmp_path: Path) -
     else:  # SIGKILL of the parent alone: its workers must follow it
         os.kill(process.pid, signum)
     assert process.wait(timeout=BOUND) == -signum
-    assert leftovers(tmp_path, seen) == []
+    left = leftovers(tmp_path, seen)
+    figures.add(
+        "fresh worker (gates, fixture checks): SIGKILL / Ctrl-C of its parent",
+        signals=1,
+        orphan_processes=len(left),
+    )
+    assert left == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,17 @@ class Payload:
 
 def payload_bytes(marker: Path) -> bytes:
     return cloudpickle.dumps(Payload(marker))
+
+
+@pytest.fixture(autouse=True)
+def counted(tmp_path: Path, figures: Any) -> Iterator[None]:
+    """Each test plants one payload writing ``tmp_path/pwned``: count whether it ran."""
+    yield
+    figures.add(
+        "Crafted files: pickled fixture, store object, cache entry, fixture paths leading out",
+        payloads=1,
+        code_executed=int((tmp_path / "pwned").exists()),
+    )
 
 
 def plant_object(store: ArtifactStore, data: bytes, meta: dict[str, Any] | None = None) -> str:
