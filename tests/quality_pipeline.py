@@ -51,7 +51,7 @@ def write_quality_notebook(folder: Path, cells: list | None = None) -> Path:
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """``jupyter-mlops ARGS`` in a child process."""
     return subprocess.run(
-        [str(BIN / "jupyter-mlops"), *args], capture_output=True, text=True, cwd=cwd
+        [str(BIN / "jupyter-mlops"), *args], capture_output=True, text=True, cwd=cwd, timeout=600
     )
 
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from nbfactory import write_notebook
+from quality_pipeline import cli
 
 from jupyter_mlops.artifacts.store import ArtifactStore
 from jupyter_mlops.execute.run_lock import pipeline_lock
@@ -21,15 +20,6 @@ from jupyter_mlops.execute.run_lock import pipeline_lock
 PARAMS = ("base = 10", ["parameters"])
 LOAD = "%%mlstep load\nnumbers = list(range(base))"
 TOTAL = "%%mlstep total --metrics scores\nscores = {'total': float(sum(numbers))}"
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "jupyter_mlops.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def run(folder: Path, base: int) -> dict[str, str]:
