@@ -25,6 +25,10 @@ from jupyter_mlops.authoring.analysis import analyze_code
 from jupyter_mlops.authoring.code_limits import MAX_CODE_DEPTH, CodeTooComplex
 from jupyter_mlops.server.request_limits import MAX_BODY_BYTES, MAX_JSON_DEPTH
 
+pytestmark = pytest.mark.figure(
+    "Bad CLI and REST inputs (deep code and JSON, huge numbers, read-only folders, long names)"
+)
+
 SETUP = "import math"
 PARAMS = ("n = 3", ["parameters"])
 DEEP_CODE = {

@@ -19,6 +19,10 @@ from jupyter_mlops import cli
 from jupyter_mlops.errors import TrackingError
 from jupyter_mlops.tracking import recording
 
+pytestmark = pytest.mark.figure(
+    "MLflow failing or the run killed mid-recording: closed, then recorded and registered by the next run"
+)
+
 # Runs the pipeline in a child process that dies (os._exit, as SIGKILL would: no cleanup)
 # the moment it calls the function named by argv[3] of module argv[2].
 KILLED_AT = """
