@@ -25,7 +25,12 @@ from jupyter_mlops.pipeline.layout import check_path_length
 from jupyter_mlops.server import actions
 from jupyter_mlops.server.actions import extraction_errors
 from jupyter_mlops.server.api_error import ApiError
-from jupyter_mlops.server.request_limits import check_name, check_params, parse_json_object
+from jupyter_mlops.server.request_limits import (
+    check_model_name,
+    check_name,
+    check_params,
+    parse_json_object,
+)
 from jupyter_mlops.server.run_manager import ManagedRun, RunConflict, RunManager, RunNotFound
 
 T = TypeVar("T")
@@ -287,7 +292,7 @@ class ModelHandler(MlopsHandler):
 
     @web.authenticated
     async def get(self, name: str) -> None:
-        check_name(name, "name")
+        check_model_name(name, "name")
         api_path = self.get_query_argument("path", None)
         path = self.resolve(api_path) if api_path is not None else self.root
         limit = self.query_int("limit", 10)

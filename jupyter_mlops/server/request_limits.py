@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -119,6 +120,15 @@ def check_name(value: object, field: str) -> str:
             400, f"'{field}' has {len(value):,} characters; at most {MAX_NAME_CHARS} are accepted"
         )
     return value
+
+
+def check_model_name(value: object, field: str) -> str:
+    """A registered model's name: :func:`check_name`, without what MLflow refuses in one
+    ('/', ':') nor control characters."""
+    name = check_name(value, field)
+    if any(c in "/:" or unicodedata.category(c).startswith("C") for c in name):
+        raise ApiError(400, f"'{field}' is no model name: it holds '/', ':' or a control character")
+    return name
 
 
 def check_params(params: object) -> dict[str, Any]:

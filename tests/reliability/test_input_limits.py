@@ -278,6 +278,7 @@ def test_oversize_names_and_values_are_400_naming_the_field(api: Api, live: dict
         (api.post("run", {"path": "flow.ipynb", "engine": name}), "'engine' must be"),
         (api.get("runs", pipeline=name), "'pipeline' has 5,000 characters"),
         (api.get(f"models/{name}"), "'name' has 5,000 characters"),
+        (api.get("models/bad:name"), "'name' is no model name"),
         (api.get("runs", pipeline="flow", limit="9" * 5000), "'limit' must be between"),
         (api("GET", "run/abc", params={"log": "1" * 5000}), "'log' must be between"),
     ]
