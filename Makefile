@@ -19,7 +19,7 @@ DEMO_PIPELINE = $(dir $(DEMO_NOTEBOOK))pipelines/$(basename $(notdir $(DEMO_NOTE
 
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: help venv kernel demo test lint format bench clean distclean
+.PHONY: help venv kernel demo test lint format bench bench-serve clean distclean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ help: ## List the targets
 # The venv, (re)installed whenever pyproject.toml is newer than the stamp.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,serve]'
 	touch $@
 
 # The `python3` kernelspec runs this venv's interpreter (papermill, nbval and tests use it).
@@ -45,12 +45,16 @@ demo: $(KERNELSPEC) ## Extract the example notebook, run it headless, record it 
 	$(VENV)/bin/jupyter-mlops run $(DEMO_PIPELINE)
 	@echo "Re-running: nothing changed, so every step comes from the cache:"
 	$(VENV)/bin/jupyter-mlops run $(DEMO_PIPELINE)
+	@echo "Promoting the validated challenger to champion, then serving it:"
+	$(VENV)/bin/jupyter-mlops promote $(DEMO_PIPELINE)
+	$(PY) notebooks/serve_demo.py $(notdir $(DEMO_PIPELINE)) --alias champion
 	@echo
 	@echo "Demo done. Look at:"
 	@echo "  $(DEMO_NOTEBOOK)   the notebook; its %%mlstep cells are the steps"
 	@echo "  $(DEMO_PIPELINE)/pipeline.yaml   steps, inputs (with producers), outputs, params"
 	@echo "  $(DEMO_PIPELINE)/   the package: common module, one module per step, step notebooks, tests"
 	@echo "  $(DEMO_PIPELINE)/.mlops/runs/   executed step notebooks (the run reports)"
+	@echo "  $(VENV)/bin/jupyter-mlops serve $(notdir $(DEMO_PIPELINE)) --alias champion   the prediction service (docs/serving.md)"
 	@echo "  mlflow.db, mlartifacts/   the MLflow store: $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db"
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy, the import layers, the docs site (strict)
@@ -158,6 +162,16 @@ bench: $(KERNELSPEC) ## Run the benchmarks (benchmarks/run_all.py)
 	else \
 		echo "benchmarks/run_all.py does not exist yet"; \
 	fi
+
+# The serving benchmark: `jupyter mlops serve` against `mlflow models serve` on the same
+# registered model, loaded by wrk (Debian's package, installed here when missing).
+BENCH_SERVE_ARGS ?=
+
+bench-serve: $(STAMP) ## Serving benchmark vs mlflow models serve, wrk load (BENCH_SERVE_ARGS='--quick')
+	@command -v wrk > /dev/null || { $(SUDO) apt-get update && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y wrk; } || { \
+		echo "could not install wrk: run 'apt-get install wrk' as root, then make bench-serve"; exit 1; }
+	$(PY) benchmarks/bench_serve.py $(BENCH_SERVE_ARGS)
 
 # The fault and fuzz suite (tests/reliability/) at its long length, then its figures rendered
 # into the README's reliability table. `make test` runs the same suite at a bounded length.

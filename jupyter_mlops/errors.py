@@ -164,6 +164,14 @@ class PipelineBusy(RunConflict):
     """Another run holds the pipeline folder's run lock (``execute/run_lock.py``)."""
 
 
+class RolloutBusy(RunConflict):
+    """A rollout to this deploy target is already going on in this Jupyter server."""
+
+
+class RolloutNotFound(RunNotFound):
+    """No rollout with this id in this Jupyter server (or it finished too long ago)."""
+
+
 class ParameterError(MlopsError):
     """A ``-p`` value is malformed or names no declared parameter."""
 
@@ -199,3 +207,15 @@ class FileSystemError(MlopsError):
         where = str(path if path is not None else written)
         file = f" ({written})" if written != where else ""
         return cls(f"cannot {what}: {error.strerror or error}{file}", path=where)
+
+
+class DeployError(MlopsError):
+    """A deployment cannot start: unknown target, bad ``deploy:`` setting, no such version,
+    a service that cannot load or bind."""
+
+
+class RolloutFailed(MlopsError):
+    """A rollout's check failed and the alias was left on (or moved back to) the stable
+    version; the message names the check and its value."""
+
+    exit_code = 1

@@ -128,12 +128,17 @@ def untrusted_types(type_names: list[str], modules: frozenset[str]) -> list[str]
     return [name for name in type_names if name.partition(".")[0] not in modules]
 
 
+MLFLOW_META = "registered_model_meta"
+
+
 def folder_digest(folder: str | os.PathLike[str]) -> str:
     """sha256 over every file of ``folder``: sorted relative paths and their sha256 (an MLflow
-    model folder, sealed at registration and checked before it is loaded back)."""
+    model folder, sealed at registration and checked before it is loaded back). MLflow's
+    ``registered_model_meta`` (name and version, YAML, never executed) is left out: MLflow
+    writes it into the model folder itself whenever ``models:/…`` is loaded."""
     root = Path(folder)
     total = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p != root / MLFLOW_META):
         content = hashlib.sha256(path.read_bytes()).hexdigest()
         total.update(f"{path.relative_to(root).as_posix()}\0{content}\n".encode())
     return total.hexdigest()

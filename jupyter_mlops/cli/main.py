@@ -110,11 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_parser(commands)
     add_promote_parser(commands)
     add_schema_parser(commands)
+    from jupyter_mlops.cli.deploy import add_deploy_parser
     from jupyter_mlops.cli.gc import add_gc_parser
     from jupyter_mlops.cli.quality import add_quality_parsers
+    from jupyter_mlops.cli.registry_commands import add_history_parser, add_rollback_parser
+    from jupyter_mlops.cli.serve import add_serve_parser
 
     add_quality_parsers(commands)
     add_gc_parser(commands)
+    add_history_parser(commands)
+    add_rollback_parser(commands)
+    add_serve_parser(commands)
+    add_deploy_parser(commands)
     return parser
 
 

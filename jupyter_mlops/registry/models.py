@@ -12,7 +12,8 @@ infer them costs ~9 s per model.
 
 Every call goes through an explicit client; nothing reads MLflow's process-global tracking
 URI (``mlflow.<flavor>.log_model`` and registering a ``models:/<id>`` source both would).
-Aliases, not stages, are the promotion mechanism: a new version becomes ``challenger``.
+Aliases, not stages, are the promotion mechanism: a new version becomes ``challenger``;
+every alias move is recorded in the model's history (``alias_history.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.artifacts.trust import MODEL_KIND, folder_digest, seal
+from jupyter_mlops.registry.alias_history import move_alias
 from jupyter_mlops.registry.model_code import pickled_by_value, top_level_distributions, user_code
 from jupyter_mlops.runtime.model_data import expected_features, features_of
 from jupyter_mlops.tracking.store import make_client, mlflow_errors
@@ -340,7 +342,7 @@ def log_and_register_model(
             model_id=logged.model_id,
         )
         if alias is not None:
-            client.set_registered_model_alias(name, alias, version.version)
+            move_alias(client, name, alias, version.version, "register")
     return str(version.version)
 
 
@@ -361,7 +363,15 @@ def get_alias_version(tracking_uri: str, name: str, alias: str) -> str | None:
     return str(version) if version is not None else None
 
 
-def set_alias(tracking_uri: str, name: str, alias: str, version: str | int) -> None:
-    """Point ``alias`` of registered model ``name`` at ``version`` (moving it if set)."""
+def set_alias(
+    tracking_uri: str,
+    name: str,
+    alias: str,
+    version: str | int,
+    reason: str = "register",
+    gate: str | None = None,
+) -> None:
+    """Point ``alias`` of registered model ``name`` at ``version`` (moving it if set),
+    recorded in the model's alias history with ``reason`` and the ``gate`` outcome."""
     with mlflow_errors(tracking_uri, f"set alias '{alias}' of model '{name}'"):
-        make_client(tracking_uri).set_registered_model_alias(name, alias, str(version))
+        move_alias(make_client(tracking_uri), name, alias, version, reason, gate=gate)

@@ -3,7 +3,8 @@
 The version defaults to the current ``challenger`` — the latest version the gates validated
 (or, without gates, the latest registered). A version whose gate outcome (tag
 ``mlops.gate``) is ``rejected`` is refused unless forced; a forced promotion is recorded on
-the version as tag ``mlops.forced_promotion.<alias>``.
+the version as tag ``mlops.forced_promotion.<alias>``. Each move is recorded in the model's
+alias history (``alias_history.py``, reason ``promote``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.errors import PromotionError, PromotionRefused
+from jupyter_mlops.registry import alias_history
+from jupyter_mlops.registry.alias_history import move_alias
 from jupyter_mlops.registry.models import CHALLENGER, CHAMPION
 from jupyter_mlops.tracking.store import make_client, mlflow_errors, resolve_tracking_uri
 from jupyter_mlops.tracking.tags import GATE as GATE_TAG
@@ -78,26 +81,17 @@ def promote(
                 "pass --force to promote it anyway",
                 name=name,
             )
-        previous = aliases.get(alias)
-        client.set_registered_model_alias(name, alias, version)
+        note = "forced" if forced else None
+        move = move_alias(client, name, alias, version, "promote", gate=gate, note=note)
         if forced:
             client.set_model_version_tag(name, version, FORCED_TAG.format(alias=alias), "true")
-    return Promotion(name, alias, version, previous, gate, forced)
+    return Promotion(name, alias, version, move.from_version, gate, forced)
 
 
 def registered_aliases(client: Any, name: str, tracking_uri: str) -> dict[str, str]:
-    """Alias → version of registered model ``name``; ``PromotionError`` when it is unknown."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        model = client.get_registered_model(name)
-    except MlflowException as exc:
-        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-            raise PromotionError(
-                f"no registered model '{name}' in {tracking_uri}", name=name
-            ) from None
-        raise
-    return {alias: str(v) for alias, v in model.aliases.items()}
+    """Alias → version of registered model ``name``; ``PromotionError`` when it is unknown
+    (``tracking_uri``: the store ``client`` is bound to)."""
+    return alias_history.registered_aliases(client, name)
 
 
 def version_tags(client: Any, name: str, version: str) -> dict[str, str]:

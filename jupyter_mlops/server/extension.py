@@ -29,14 +29,19 @@ def server_root(server_app: Any) -> Path:
 
 def _load_jupyter_server_extension(server_app: Any) -> None:
     """Register the handlers and a run manager on the server's web application."""
+    from jupyter_mlops.server.deployments import ROLLOUTS_SETTING
     from jupyter_mlops.server.handlers import ROOT_SETTING, RUNS_SETTING, handlers
+    from jupyter_mlops.server.rollout_manager import RolloutManager
     from jupyter_mlops.server.run_manager import RunManager
 
     web_app = server_app.web_app
     manager = RunManager()
     atexit.register(manager.shutdown)
+    rollouts = RolloutManager()
+    atexit.register(rollouts.shutdown)
     web_app.settings[ROOT_SETTING] = server_root(server_app)
     web_app.settings[RUNS_SETTING] = manager
+    web_app.settings[ROLLOUTS_SETTING] = rollouts
     web_app.add_handlers(".*$", handlers(web_app.settings["base_url"]))
     server_app.log.info(
         "jupyter_mlops %s: REST API at %sjupyter-mlops/", __version__, web_app.settings["base_url"]

@@ -313,7 +313,19 @@ class NotFoundHandler(MlopsHandler):
     get = post = put = patch = delete = web.authenticated(_not_found)
 
 
-ENDPOINTS = ("version", "pipeline", "extract", "run", "run/<id>", "runs", "models/<name>")
+ENDPOINTS = (
+    "version",
+    "pipeline",
+    "extract",
+    "run",
+    "run/<id>",
+    "runs",
+    "models/<name>",
+    "deployments",
+    "deployments/rollback",
+    "deployments/deploy",
+    "deployments/rollouts/<id>",
+)
 
 
 def _run_options(body: dict[str, Any]) -> tuple[dict[str, Any], str | None, bool]:
@@ -331,6 +343,8 @@ def _run_options(body: dict[str, Any]) -> tuple[dict[str, Any], str | None, bool
 
 def handlers(base_url: str) -> list[tuple[str, type[MlopsHandler]]]:
     """The URL patterns of the REST API under ``base_url``."""
+    from jupyter_mlops.server.deployments import deployment_handlers  # it imports this module
+
     prefix = base_url.rstrip("/") + "/jupyter-mlops"
     return [
         (prefix + "/version", VersionHandler),
@@ -340,5 +354,6 @@ def handlers(base_url: str) -> list[tuple[str, type[MlopsHandler]]]:
         (prefix + "/run/([0-9a-zA-Z_-]+)", RunHandler),
         (prefix + "/runs", HistoryHandler),
         (prefix + "/models/([^/]+)", ModelHandler),
+        *deployment_handlers(base_url),
         (prefix + "(?:/.*)?", NotFoundHandler),
     ]

@@ -21,3 +21,8 @@ GATE_CHAMPION = "mlops.gate.champion"  # on the version: the champion version co
 REASON = "mlops.reason"  # why a run ended killed or failed (closed by a later run, a link)
 MODEL_SHA256 = "mlops.model_sha256"  # on a version: the sha256 of the model's stored artifact
 MODEL_SEAL = "mlops.model_seal"  # on a version: HMAC of its files (artifacts/trust.py)
+# On a registered model: one tag per alias move, mlops.history.<13-digit epoch ms>.<8 hex>
+# (registry/alias_history.py), and the traffic split of a served alias,
+# mlops.traffic.<alias> (registry/traffic.py).
+HISTORY_PREFIX = "mlops.history."
+TRAFFIC_PREFIX = "mlops.traffic."

@@ -76,7 +76,7 @@ def gate_version(
     if outcome.validated:
         outcome.aliases = [CHALLENGER, *([config.promote] if config.promote else [])]
         for alias in outcome.aliases:
-            set_alias(tracking_uri, name, alias, version)
+            set_alias(tracking_uri, name, alias, version, reason="gate", gate=outcome.outcome)
     return outcome
 
 

@@ -36,8 +36,8 @@ def gates_link(context: AfterRun) -> None:
             continue
         name = context.model_name(step.name)
         gated = gates.for_model(step.name) if gates else None
-        if gated is None:
-            set_alias(context.uri, name, CHALLENGER, version)
+        if gated is None:  # no gates on this model: challenger on registration
+            set_alias(context.uri, name, CHALLENGER, version, reason="register")
         else:
             outcome = gate_version(
                 context.uri,

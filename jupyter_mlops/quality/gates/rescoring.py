@@ -19,11 +19,11 @@ import importlib
 import os
 import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from jupyter_mlops.artifacts.trust import MODEL_KIND, folder_digest, is_sealed
-from jupyter_mlops.errors import UntrustedArtifactError
 from jupyter_mlops.execute.fresh_process import call_in_fresh_process, enter_pipeline_folder
+from jupyter_mlops.registry.sealed_model import download_sealed, load_model_object
 
 MODEL = "<model>"  # source of the input that gets the model being scored
 RUN = "<run>"  # source of an input loaded from this run's artifacts
@@ -202,37 +202,11 @@ def take_rows(value: Any, mask: Any) -> Any:
 
 
 def load_registered_model(download_uri: str, tracking_uri: str, model_seal: str | None) -> Any:
-    """The model object of a registered version: the scikit-learn estimator itself, or the
-    object a jupyter_mlops pyfunc wrapper holds (so ``predict_proba`` etc. still work).
-
-    Loading a model runs code (pickle), so its files must match ``model_seal``, the seal this
-    user's jupyter_mlops wrote at registration; else UntrustedArtifactError, nothing loaded."""
-    import mlflow.artifacts
-    from mlflow.models import Model
-
+    """The model object of a registered version, loaded only when its files carry
+    ``model_seal`` (:mod:`jupyter_mlops.registry.sealed_model`)."""
     with tempfile.TemporaryDirectory(prefix="mlops-champion-") as tmp:
-        local = mlflow.artifacts.download_artifacts(
-            artifact_uri=download_uri, dst_path=tmp, tracking_uri=tracking_uri
-        )
-        if not is_sealed(folder_digest(local), MODEL_KIND, model_seal):
-            raise UntrustedArtifactError(
-                "its files carry no valid seal of this user's jupyter_mlops (registered by "
-                "another key, or changed since): not loaded, as loading a model runs its code; "
-                "review it, then promote the new version with `jupyter mlops promote --force`",
-                path=download_uri,
-            )
-        if "sklearn" in Model.load(local).flavors:
-            import mlflow.sklearn
-
-            return mlflow.sklearn.load_model(local)
-        import mlflow.pyfunc
-
-        loaded = mlflow.pyfunc.load_model(local)
-        try:
-            inner = loaded.unwrap_python_model()
-        except Exception:
-            return loaded
-        return getattr(inner, "model", inner)
+        local = download_sealed(download_uri, tracking_uri, model_seal, Path(tmp))
+        return load_model_object(local)
 
 
 def _describe(error: BaseException) -> str:

@@ -1,0 +1,73 @@
+"""CLI adapter of ``jupyter mlops deploy``: a progressive rollout to a deploy target.
+
+It parses, calls ``api.deploy`` with a progress callback printing each step as it
+happens, and prints the outcome (or, with ``--json``, the result object). Exit 0 when
+promoted, 1 when rolled back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING
+
+from jupyter_mlops import api
+from jupyter_mlops.deploy.targets import STRATEGIES
+
+if TYPE_CHECKING:
+    from jupyter_mlops.deploy.rollout.result import RolloutEvent
+TRACKING_HELP = (
+    "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///<project>/mlflow.db)"
+)
+
+
+def add_deploy_parser(commands: argparse._SubParsersAction) -> None:
+    """Add ``deploy`` to the subcommands."""
+    deploy = commands.add_parser(
+        "deploy",
+        help="roll a model version out to a deploy target (canary, blue-green, A/B, shadow)",
+        description="Roll a version of the pipeline's model out to TARGET, a deploy target of "
+        "the deploy: section of pipeline.yaml, through the traffic split the prediction "
+        "service follows: the candidate is loaded with no traffic, smoke-tested and "
+        "load-checked, then taken through the strategy's phases, each analysed (error rate, "
+        "p99 latency, prediction drift against the stable version). It returns when the alias "
+        "is on the candidate (exit 0) or the candidate was rolled back (exit 1, the failed "
+        "check printed). Each rollout is recorded in MLflow and in the alias history.",
+    )
+    deploy.add_argument("pipeline", help="a pipeline folder or its notebook")
+    deploy.add_argument("target", help="the deploy target's name in pipeline.yaml")
+    which = deploy.add_mutually_exclusive_group()
+    which.add_argument("--version", help="the model version to roll out")
+    which.add_argument(
+        "--alias", help="roll out the version this alias points at (default: challenger)"
+    )
+    deploy.add_argument("--strategy", choices=STRATEGIES, help="override the target's strategy")
+    deploy.add_argument("--tracking-uri", help=TRACKING_HELP)
+    deploy.add_argument(
+        "--json", action="store_true", help="print the rollout's result as JSON, no progress"
+    )
+    deploy.set_defaults(command=deploy_command)
+
+
+def print_event(event: RolloutEvent) -> None:
+    """One progress line per rollout step."""
+    print(event.message, flush=True)
+
+
+def deploy_command(args: argparse.Namespace) -> int:
+    """``jupyter mlops deploy``: 0 promoted, 1 rolled back."""
+    result = api.deploy(
+        args.pipeline,
+        args.target,
+        version=args.version,
+        alias=args.alias,
+        strategy=args.strategy,
+        tracking_uri=args.tracking_uri,
+        progress=None if args.json else print_event,
+    )
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    elif not result.promoted:
+        for check in result.failed:
+            print(f"failed check: {check.describe()}")
+    return 0 if result.promoted else 1

@@ -1,0 +1,1 @@
+"""Deploy: targets, the prediction service, rollouts (strategies, analysis, rollback)."""

@@ -1,0 +1,1 @@
+"""Progressive rollouts: strategies as phases, the analysis of each window, the runner."""

@@ -1,0 +1,110 @@
+"""A rollout's MLflow record: one run in experiment ``<model>-deployments``, named by the
+rollout id. Params: strategy, target, alias, url, stable and candidate versions, the
+phases and thresholds. Metrics: each check's value per window, ``step`` = the phase index
+(0 = the load check before any traffic), plus each version's requests and error rate.
+Tags: ``mlops.rollout.outcome`` (promoted | rolled_back) and ``mlops.rollout.reason``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_mlops.deploy.rollout.analysis import WindowAnalysis
+from jupyter_mlops.deploy.rollout.result import RolloutResult
+from jupyter_mlops.deploy.targets import RestTarget
+
+ROLLOUT_ID = "mlops.rollout.id"
+OUTCOME = "mlops.rollout.outcome"
+REASON = "mlops.rollout.reason"
+EXPERIMENT_SUFFIX = "-deployments"
+
+
+def experiment_name(model: str) -> str:
+    """The experiment holding the rollouts of registered model ``model``."""
+    return f"{model}{EXPERIMENT_SUFFIX}"
+
+
+def record_rollout(
+    tracking_uri: str, result: RolloutResult, target: RestTarget, status: str = "FINISHED"
+) -> str:
+    """Log ``result`` as a run of ``<model>-deployments``; returns the run id."""
+    from mlflow.entities import Metric
+
+    from jupyter_mlops.tracking.store import (
+        get_or_create_experiment,
+        log_batch,
+        make_client,
+        mlflow_errors,
+    )
+
+    with mlflow_errors(tracking_uri, f"record rollout {result.rollout}"):
+        client = make_client(tracking_uri)
+        experiment = get_or_create_experiment(client, experiment_name(result.model))
+        run = client.create_run(experiment, run_name=result.rollout, tags=_tags(result))
+        run_id = run.info.run_id
+        log_batch(client, run_id, params=_params(result, target))
+        metrics = [Metric(key, value, ts, step) for key, value, step, ts in _metrics(result)]
+        for start in range(0, len(metrics), 1000):
+            client.log_batch(run_id, metrics=metrics[start : start + 1000])
+        client.set_terminated(run_id, status)
+    return str(run_id)
+
+
+def _tags(result: RolloutResult) -> dict[str, str]:
+    return {
+        ROLLOUT_ID: result.rollout,
+        OUTCOME: result.outcome,
+        REASON: result.reason[:5000],
+        "mlops.model": result.model,
+    }
+
+
+def _params(result: RolloutResult, target: RestTarget) -> dict[str, Any]:
+    phases = "; ".join(f"{w.phase.label} {w.phase.seconds:g}s" for w in _first_windows(result))
+    return {
+        "strategy": result.strategy,
+        "target": result.target,
+        "alias": result.alias,
+        "url": result.url,
+        "stable": result.stable or "",
+        "candidate": result.candidate,
+        "phases": phases or "-",
+        **{f"analysis.{k}": v for k, v in target.analysis.to_json().items() if v is not None},
+    }
+
+
+def _first_windows(result: RolloutResult) -> list[Any]:
+    seen: set[int] = set()
+    firsts = []
+    for window in result.windows:
+        if window.index not in seen:
+            seen.add(window.index)
+            firsts.append(window)
+    return firsts
+
+
+def _metrics(result: RolloutResult) -> list[tuple[str, float, int, int]]:
+    """(key, value, step, timestamp ms) of every measured check and version summary."""
+    import time
+
+    now = int(time.time() * 1000)
+    rows: list[tuple[str, float, int, int]] = []
+    if result.load is not None:
+        rows += _check_metrics(result.load, "load.", 0, now)
+    for window in result.windows:
+        rows += _check_metrics(window.analysis, "", window.index, now)
+        for summary in window.versions:
+            role = "candidate" if summary["version"] == result.candidate else "stable"
+            for key in ("requests", "error_rate", "p99_ms"):
+                if summary.get(key) is not None:
+                    rows.append((f"{role}.{key}", float(summary[key]), window.index, now))
+    return rows
+
+
+def _check_metrics(
+    analysis: WindowAnalysis, prefix: str, step: int, now: int
+) -> list[tuple[str, float, int, int]]:
+    return [
+        (f"{prefix}{check.name}", float(check.value), step, now)
+        for check in analysis.checks
+        if check.value is not None
+    ]

@@ -1,0 +1,324 @@
+"""Deploy targets: the ``deploy:`` section of pipeline.yaml, read and checked key by key.
+
+::
+
+    deploy:
+      prod:                          # the target's name: `jupyter mlops deploy PIPELINE prod`
+        kind: rest                   # a prediction service (`jupyter mlops serve`); the only kind yet
+        alias: production            # the alias the service serves (default: production)
+        url: http://127.0.0.1:8080   # where it runs, for verification
+        strategy: canary             # canary | blue-green | ab | shadow (default: canary)
+        steps: [10, 50]              # canary: candidate percentages before 100; ab: [its share]
+        interval: 30s                # analysis window per step (default: 30s)
+        duration: 10m                # ab and shadow: how long the one phase lasts (default: interval)
+        sticky: x-client-id          # ab: the header pinning a client to one version
+        log_dir: serve-log           # ab: the service's --log-dir (relative: to the pipeline
+                                     # folder), to compare the versions on POST /feedback labels
+        token_env: SERVE_TOKEN       # environment variable holding the service's bearer token
+        auto: false                  # deploy after a validated run (default: false)
+        analysis: {max_error_rate: 0.01, max_p99_ms: 100, max_prediction_drift: 0.2,
+                   failure_limit: 1, min_requests: 10, feedback_alpha: 0.05}
+
+Kinds come from ``KINDS`` (name → parser of the kind's keys), so other kinds (``batch``,
+``package``) add a parser. Errors are ``DeployError`` naming the key path, e.g.
+``deploy.prod.steps[1]``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from jupyter_mlops.errors import DeployError
+from jupyter_mlops.pipeline.pipeline_file import PipelineFile
+
+STRATEGIES = ("canary", "blue-green", "ab", "shadow")
+DEFAULT_STEPS = {"canary": (10, 50), "ab": (50,)}
+REST_KEYS = (
+    "kind",
+    "alias",
+    "url",
+    "strategy",
+    "steps",
+    "interval",
+    "duration",
+    "sticky",
+    "analysis",
+    "token_env",
+    "auto",
+    "log_dir",
+)
+ANALYSIS_KEYS = (
+    "max_error_rate",
+    "max_p99_ms",
+    "max_prediction_drift",
+    "failure_limit",
+    "min_requests",
+    "feedback_alpha",
+)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_HEADER = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The checks of each analysis window: a check left None is not made."""
+
+    max_error_rate: float = 0.01
+    max_p99_ms: float | None = None
+    max_prediction_drift: float | None = None
+    failure_limit: int = 1  # failed windows that trigger the rollback
+    min_requests: int = 10  # fewer requests to the analysed version: a failed window
+    feedback_alpha: float = 0.05  # ab: significance level of "the candidate scores worse"
+
+    def to_json(self) -> dict[str, Any]:
+        """The settings as JSON."""
+        return {key: getattr(self, key) for key in ANALYSIS_KEYS}
+
+
+@dataclass(frozen=True)
+class RestTarget:
+    """A prediction service following ``alias`` of the model, reachable at ``url``."""
+
+    name: str
+    url: str
+    alias: str = "production"
+    strategy: str = "canary"
+    steps: tuple[int, ...] = (10, 50)
+    interval: float = 30.0
+    duration: float | None = None
+    sticky: str | None = None
+    analysis: Analysis = field(default_factory=Analysis)
+    token_env: str | None = None
+    auto: bool = False
+    log_dir: str | None = None
+    kind: str = "rest"
+
+    def to_json(self) -> dict[str, Any]:
+        """The settings as JSON."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "alias": self.alias,
+            "url": self.url,
+            "strategy": self.strategy,
+            "steps": list(self.steps),
+            "interval": self.interval,
+            "duration": self.duration,
+            "sticky": self.sticky,
+            "analysis": self.analysis.to_json(),
+            "token_env": self.token_env,
+            "auto": self.auto,
+            "log_dir": self.log_dir,
+        }
+
+
+Target = RestTarget
+KINDS: dict[str, Callable[[str, dict[str, Any], str], Target]] = {}
+"""Kind name → parser of a target's keys (name, mapping, key path)."""
+
+
+def read_targets(pipeline_file: PipelineFile) -> dict[str, Target]:
+    """Every target of the ``deploy:`` section (empty when absent), checked."""
+    section = pipeline_file.settings.get("deploy")
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise DeployError(
+            f"deploy must map target names to their settings, not {section!r}",
+            name="deploy",
+            path=str(pipeline_file.path),
+        )
+    try:
+        targets = {str(name): parse_target(str(name), value) for name, value in section.items()}
+    except DeployError as error:
+        raise DeployError(error.message, name=error.name, path=str(pipeline_file.path)) from None
+    for name, target in targets.items():
+        if target.log_dir is not None:
+            folder = pipeline_file.folder / Path(target.log_dir).expanduser()
+            targets[name] = replace(target, log_dir=str(folder))
+    return targets
+
+
+def read_target(pipeline_file: PipelineFile, name: str) -> Target:
+    """Target ``name``; ``DeployError`` naming the targets there are when it is not one."""
+    targets = read_targets(pipeline_file)
+    if name not in targets:
+        known = ", ".join(targets) or "none: pipeline.yaml has no deploy: section"
+        raise DeployError(
+            f"no deploy target '{name}' (targets: {known})",
+            path=str(pipeline_file.path),
+            name=name,
+        )
+    return targets[name]
+
+
+def parse_target(name: str, settings: Any) -> Target:
+    """One target's settings, checked; errors name ``deploy.<name>.<key>``."""
+    where = f"deploy.{name}"
+    if not _NAME.fullmatch(name):
+        raise _fail(where, "is not a target name (letters, digits, '_' and '-')")
+    if not isinstance(settings, dict):
+        raise _fail(where, f"must be a mapping of settings, not {settings!r}")
+    kind = settings.get("kind", "rest")
+    parser = KINDS.get(kind) if isinstance(kind, str) else None
+    if parser is None:
+        raise _fail(f"{where}.kind", f"is {kind!r}, not a known kind ({', '.join(KINDS)})")
+    return parser(name, settings, where)
+
+
+def parse_rest(name: str, settings: dict[str, Any], where: str) -> RestTarget:
+    """A ``rest`` target."""
+    _known_keys(settings, where, REST_KEYS)
+    strategy = settings.get("strategy", "canary")
+    if strategy not in STRATEGIES:
+        raise _fail(f"{where}.strategy", f"is {strategy!r}, not one of {', '.join(STRATEGIES)}")
+    url = settings.get("url")
+    if not isinstance(url, str) or not _URL.fullmatch(url):
+        raise _fail(f"{where}.url", f"must be the service's http(s) URL, not {url!r}")
+    interval = duration(settings.get("interval", "30s"), f"{where}.interval")
+    given = settings.get("duration")
+    return RestTarget(
+        name=name,
+        url=url.rstrip("/"),
+        alias=_identifier(settings.get("alias", "production"), f"{where}.alias"),
+        strategy=strategy,
+        steps=steps(settings.get("steps"), strategy, f"{where}.steps"),
+        interval=interval,
+        duration=None if given is None else duration(given, f"{where}.duration"),
+        sticky=_header(settings.get("sticky"), f"{where}.sticky"),
+        analysis=analysis(settings.get("analysis"), f"{where}.analysis"),
+        token_env=_optional_identifier(settings.get("token_env"), f"{where}.token_env"),
+        auto=_boolean(settings.get("auto", False), f"{where}.auto"),
+        log_dir=_text(settings.get("log_dir"), f"{where}.log_dir"),
+    )
+
+
+KINDS["rest"] = parse_rest
+
+
+def steps(value: Any, strategy: str, where: str) -> tuple[int, ...]:
+    """Candidate percentages, strictly increasing in 1..99 (``ab``: exactly one)."""
+    if value is None:
+        return DEFAULT_STEPS.get(strategy, ())
+    if not isinstance(value, list) or not value:
+        raise _fail(where, f"must be a list of percentages, not {value!r}")
+    previous = 0
+    for index, step in enumerate(value):
+        if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= 99:
+            raise _fail(f"{where}[{index}]", f"must be an integer percentage 1..99, not {step!r}")
+        if step <= previous:
+            raise _fail(f"{where}[{index}]", f"must be above the step before ({previous})")
+        previous = step
+    if strategy == "ab" and len(value) != 1:
+        raise _fail(where, "of an ab target must be one percentage: the candidate's share")
+    return tuple(value)
+
+
+def duration(value: Any, where: str) -> float:
+    """``30s`` / ``500ms`` / ``2m`` / ``1h`` / a number of seconds → seconds (> 0)."""
+    from jupyter_mlops.deploy.serving.config import parse_duration
+
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _fail(where, f"must be a duration (e.g. 30s, 2m), not {value!r}")
+    try:
+        seconds = parse_duration(str(value), where)
+    except DeployError:
+        raise _fail(where, f"must be a duration (e.g. 30s, 2m), not {value!r}") from None
+    if seconds <= 0:
+        raise _fail(where, f"must be longer than 0, not {value!r}")
+    return seconds
+
+
+def analysis(value: Any, where: str) -> Analysis:
+    """The ``analysis`` mapping (absent: the defaults)."""
+    if value is None:
+        return Analysis()
+    if not isinstance(value, dict):
+        raise _fail(where, f"must be a mapping, not {value!r}")
+    _known_keys(value, where, ANALYSIS_KEYS)
+    defaults = Analysis()
+    return Analysis(
+        max_error_rate=_fraction(value, "max_error_rate", where, defaults.max_error_rate),
+        max_p99_ms=_positive(value, "max_p99_ms", where),
+        max_prediction_drift=_fraction(value, "max_prediction_drift", where, None),
+        failure_limit=_count(value, "failure_limit", where, defaults.failure_limit, 1),
+        min_requests=_count(value, "min_requests", where, defaults.min_requests, 0),
+        feedback_alpha=_fraction(value, "feedback_alpha", where, defaults.feedback_alpha),
+    )
+
+
+def _fraction(data: dict[str, Any], key: str, where: str, default: float | None) -> Any:
+    value = data.get(key, default)
+    if value is None:
+        return None
+    if not _is_number(value) or not 0 <= value <= 1:
+        raise _fail(f"{where}.{key}", f"must be a number from 0 to 1, not {value!r}")
+    return float(value)
+
+
+def _positive(data: dict[str, Any], key: str, where: str) -> float | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not _is_number(value) or value <= 0:
+        raise _fail(f"{where}.{key}", f"must be a number above 0, not {value!r}")
+    return float(value)
+
+
+def _count(data: dict[str, Any], key: str, where: str, default: int, least: int) -> int:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise _fail(f"{where}.{key}", f"must be an integer ≥ {least}, not {value!r}")
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
+def _identifier(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise _fail(where, f"must be a name (letters, digits, '_' and '-'), not {value!r}")
+    return value
+
+
+def _optional_identifier(value: Any, where: str) -> str | None:
+    return None if value is None else _identifier(value, where)
+
+
+def _text(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(where, f"must be a non-empty string, not {value!r}")
+    return value
+
+
+def _header(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _HEADER.fullmatch(value):
+        raise _fail(where, f"must be an HTTP header name, not {value!r}")
+    return value.lower()
+
+
+def _boolean(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(where, f"must be true or false, not {value!r}")
+    return value
+
+
+def _known_keys(data: dict[str, Any], where: str, allowed: tuple[str, ...]) -> None:
+    for key in data:
+        if key not in allowed:
+            raise _fail(f"{where}.{key}", f"is unknown (expected one of: {', '.join(allowed)})")
+
+
+def _fail(where: str, problem: str) -> DeployError:
+    return DeployError(f"{where} {problem}", name=where)
