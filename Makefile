@@ -27,7 +27,7 @@ help: ## List the targets
 # The venv, (re)installed whenever pyproject.toml is newer than the stamp.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
-	$(PY) -m pip install --quiet -e '.[dev,serve]'
+	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
 # The `python3` kernelspec runs this venv's interpreter (papermill, nbval and tests use it).

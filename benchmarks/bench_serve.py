@@ -197,12 +197,13 @@ def start_servers(
 
 def check_servers(servers: list[Server], session: Session, args: argparse.Namespace) -> None:
     """Wait for each server's ``GET /ping``, compare its answer to the first's, warm it up."""
+    ready = wait_ready(servers, args.ready_timeout)
     for server in servers:
-        ready_s = wait_ready(server, args.ready_timeout)
         predictions = check_answer(server, session.body, session.reference)
         session.reference = session.reference or (server.name, predictions)
-        session.servers[server.name]["ready_s"] = round(ready_s, 2)
-        print(f"{server.name}: ready after {ready_s:.1f} s; predictions {predictions}", flush=True)
+        seconds = ready[server.name]
+        session.servers[server.name]["ready_s"] = round(seconds, 2)
+        print(f"{server.name}: ready {seconds:.1f} s after start; answer {predictions}", flush=True)
     for server in servers:
         run_wrk(server, max(args.connections), args.warmup, args.wrk_threads, session.body_file)
 

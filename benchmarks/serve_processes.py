@@ -36,13 +36,15 @@ def free_port() -> int:
 
 @dataclass
 class Server:
-    """A started server: its name, command line, process (group leader), port and log file."""
+    """A started server: its name, command line, process (group leader), port, log file, and
+    when it was started (``time.monotonic()``)."""
 
     name: str
     command: list[str]
     process: subprocess.Popen[bytes]
     port: int
     log: Path
+    started: float
 
     @property
     def url(self) -> str:
@@ -63,29 +65,38 @@ def start_server(
         process = subprocess.Popen(
             command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-    return Server(name, command, process, port, log)
+    return Server(name, command, process, port, log, time.monotonic())
 
 
-def wait_ready(server: Server, timeout_s: float) -> float:
-    """Seconds until ``GET /ping`` answers 200; :class:`ServerError` on exit or timeout."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout_s:
-        if server.process.poll() is not None:
-            raise ServerError(
-                f"{server.name} exited with status {server.process.returncode} before it was"
-                f" ready; its last output:\n{server.log_tail()}"
-            )
-        try:
-            with urllib.request.urlopen(server.url + "/ping", timeout=2) as answer:
-                if answer.status == 200:
-                    return time.monotonic() - start
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
+def wait_ready(servers: list[Server], timeout_s: float) -> dict[str, float]:
+    """Per server, seconds from its start until ``GET /ping`` answered 200 (all polled together);
+    :class:`ServerError` when one exits, or is not ready ``timeout_s`` after its start."""
+    ready: dict[str, float] = {}
+    while len(ready) < len(servers):
+        for server in servers:
+            if server.name not in ready and pings(server, timeout_s):
+                ready[server.name] = time.monotonic() - server.started
         time.sleep(0.25)
-    raise ServerError(
-        f"{server.name} did not answer 200 on GET /ping within {timeout_s:g} s; its last"
-        f" output:\n{server.log_tail()}"
-    )
+    return ready
+
+
+def pings(server: Server, timeout_s: float) -> bool:
+    """Whether ``GET /ping`` answers 200 now; :class:`ServerError` on exit or after the timeout."""
+    if server.process.poll() is not None:
+        raise ServerError(
+            f"{server.name} exited with status {server.process.returncode} before it was"
+            f" ready; its last output:\n{server.log_tail()}"
+        )
+    if time.monotonic() - server.started > timeout_s:
+        raise ServerError(
+            f"{server.name} did not answer 200 on GET /ping within {timeout_s:g} s; its last"
+            f" output:\n{server.log_tail()}"
+        )
+    try:
+        with urllib.request.urlopen(server.url + "/ping", timeout=2) as answer:
+            return bool(answer.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
 
 
 def post_json(url: str, body: bytes) -> tuple[int, str]:

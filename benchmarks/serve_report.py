@@ -147,8 +147,9 @@ def verdict_lines(verdicts: list[dict[str, object]]) -> list[str]:
     lines = []
     for v in verdicts:
         value = v["ratio"]
-        shown = "-" if value is None else f"{value:.2f}"
-        unit = " x" if v["metric"] == "throughput" else " of mlflow's"
+        throughput = v["metric"] == "throughput"
+        shown = "-" if value is None else f"{value:.2f}" if throughput else f"{value:.3f}"
+        unit = " x" if throughput else " of mlflow's"
         outcome = "met" if v["met"] else "NOT met"
         lines.append(f"  {v['server']:15} {v['target']:42} {shown}{unit}: {outcome}")
     return lines

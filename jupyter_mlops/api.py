@@ -145,10 +145,13 @@ def plan_run(target: str | Path, params: dict[str, Any] | None = None) -> tuple[
 def run(target: str | Path, options: RunOptions | None = None) -> RunResult:
     """Run a pipeline folder (a notebook is extracted first), then its after-run chain:
     schemas, MLflow records, registration, gates, fixtures."""
+    from jupyter_mlops.deploy.link import add_deploy_link, check_deploy_section
     from jupyter_mlops.execute.runner import run_pipeline
 
     resolved = resolve_target(target)
     folder = extract(resolved.notebook).folder if resolved.notebook else resolved.folder
+    check_deploy_section(folder)  # a malformed deploy: section stops the run before any step
+    add_deploy_link()
     try:
         return run_pipeline(folder, options or RunOptions())  # refuses bad gates first
     except OSError as error:

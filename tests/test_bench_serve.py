@@ -106,6 +106,7 @@ def test_judge_compares_each_server_of_ours_with_mlflow_at_the_same_load() -> No
     lines = verdict_lines(judge(measurements))
     assert sum("NOT met" in line for line in lines) == 4
     assert any("6.00 x: met" in line for line in lines)
+    assert any("0.180 of mlflow's: met" in line for line in lines)
 
 
 def test_judge_needs_mlflow_and_table_has_a_row_per_server() -> None:

@@ -55,7 +55,7 @@ def test_ci_init_writes_a_valid_workflow_for_every_pipeline(project: Path) -> No
     }
     assert workflow["permissions"] == {"contents": "read"}
     assert run_commands(workflow) == [
-        f"python -m pip install jupyter_mlops=={__version__} pytest nbval",
+        f"python -m pip install 'jupyter_mlops[jupyter]=={__version__}' pytest nbval",
         "python -m ipykernel install --user --name python3",
         "jupyter mlops check more/other.ipynb more/pipelines/other",
         "jupyter mlops check quality.ipynb pipelines/quality",
@@ -116,7 +116,7 @@ def test_install_commands_follow_the_project(project: Path) -> None:
     assert cli("ci", "init", "--output", "a.yml", cwd=project).returncode == 0
     install = yaml.safe_load((project / "a.yml").read_text())["jobs"]["mlops"]["steps"][2]
     assert install["run"] == (
-        f"python -m pip install -e .\npython -m pip install jupyter_mlops=={__version__} "
+        f"python -m pip install -e .\npython -m pip install 'jupyter_mlops[jupyter]=={__version__}' "
         "pytest nbval\n"
     )
     args = ["ci", "init", "-o", "b.yml", "--install", "pip install -e .[dev]"]

@@ -16,6 +16,11 @@ from collections.abc import Callable, Sequence
 
 INTERRUPTED_RUN = "interrupted; completed steps are cached"
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+# The [jupyter] extra's packages: a serving host installs jupyter_mlops without them.
+NOTEBOOK_SIDE = frozenset(
+    {"IPython", "ipykernel", "nbformat", "nbconvert", "papermill", "pandera", "ipywidgets"}
+    | {"jupyterlab", "jupyter_server", "tornado", "ruff"}
+)
 
 
 def _interrupted_while_importing(signum: int, frame: object) -> None:
@@ -59,6 +64,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         report_error(error)
         return error.exit_code
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] not in NOTEBOOK_SIDE:
+            raise
+        print(
+            f"error: this command needs the notebook side of jupyter_mlops (no module "
+            f"'{error.name}'): pip install 'jupyter_mlops[jupyter]'",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:  # the run's steps and workers were stopped on the way out
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the exit
         print(INTERRUPTED_RUN if args.command is run_command else "interrupted", file=sys.stderr)

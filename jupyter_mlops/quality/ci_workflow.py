@@ -101,11 +101,12 @@ def default_install(root: Path) -> list[str]:
 
 
 def tool_requirement() -> str:
-    """``jupyter_mlops==<this version>``: CI checks the pipelines with the version that
-    extracted them (``check`` refuses a package another version extracted)."""
+    """``jupyter_mlops[jupyter]==<this version>``: CI checks the pipelines with the version
+    that extracted them (``check`` refuses a package another version extracted), with the
+    notebook side (papermill, nbformat) that running them needs."""
     from jupyter_mlops import __version__
 
-    return f"jupyter_mlops=={__version__}"
+    return f"'jupyter_mlops[jupyter]=={__version__}'"  # quoted: [ ] is a shell glob
 
 
 def workflow(targets: list[PipelineTarget], install: list[str]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import { MlopsApi } from './core/api';
 import { PanelModel } from './core/model';
 import { registerCommands } from './lab/commands';
 import { createPanel } from './lab/createPanel';
+import { addDeploymentsSection } from './lab/deployments';
 import { NotebookFollower } from './lab/notebookFollower';
 import { followSettings, IPanelSettings } from './lab/settings';
 import { IMlopsPanel } from './tokens';
@@ -33,11 +34,13 @@ function activate(
   palette: ICommandPalette | null,
   settingRegistry: ISettingRegistry | null
 ): IMlopsPanel {
-  const model = new PanelModel(new MlopsApi());
+  const api = new MlopsApi();
+  const model = new PanelModel(api);
   const settings: IPanelSettings = { mlflowUi: '' };
   const panel = createPanel(app, tracker, model, settings, restorer);
   const follower = new NotebookFollower(tracker, model);
   registerCommands(app, { tracker, model, panelId: panel.id, palette });
+  addDeploymentsSection(panel, api);
   if (settingRegistry) {
     void followSettings(settingRegistry, PLUGIN_ID, settings, () => model.notify());
   }
@@ -48,7 +51,8 @@ function activate(
 
 const plugin: JupyterFrontEndPlugin<IMlopsPanel> = {
   id: PLUGIN_ID,
-  description: 'Side panel of jupyter_mlops: pipeline steps, DAG, extract, run, models.',
+  description:
+    'Side panel of jupyter_mlops: pipeline steps, DAG, extract, run, models, deployments.',
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry],

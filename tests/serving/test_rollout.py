@@ -344,3 +344,35 @@ def test_ab_split_is_sticky_per_client_key(
     assert set().union(*seen.values()) == {"1", "2"}
     summaries = {summary["version"]: summary for summary in result.windows[0].versions}
     assert summaries["1"]["requests"] > 0 and summaries["2"]["requests"] > 0
+
+
+@pytest.mark.usefixtures("stable_on_1")
+def test_rollouts_that_cannot_start_are_refused(
+    pipeline: Path, store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jupyter_mlops.errors import DeployError
+    from jupyter_mlops.registry.traffic import TrafficSplit, write_traffic
+
+    def refused(match: str, target: str = "prod", **options: Any) -> None:
+        with pytest.raises(DeployError, match=match):
+            api.deploy(pipeline, target, tracking_uri=store, **options)
+
+    refused("already serves version 1", version="1")
+    refused(f"model '{NAME}' has no version 99", version="99")
+    refused(f"model '{NAME}' has no alias 'challenger': name a --version")
+    refused("give --version or --alias, not both", version="2", alias="challenger")
+    refused("--strategy 'linear' is not one of", version="2", strategy="linear")
+    refused(r"no deploy target 'staging' \(targets: prod, strict, experiment\)", "staging")
+    client = client_for(store)
+    write_traffic(client, NAME, "production", TrafficSplit({"1": 100}, rollout="r-other"))
+    refused(f"alias 'production' of model '{NAME}' is in rollout r-other", version="2")
+    clear_traffic(client, NAME, "production")
+    file = pipeline / "pipeline.yaml"
+    text = file.read_text()
+    monkeypatch.delenv("SERVE_TOKEN", raising=False)
+    try:
+        file.write_text(text.replace("  strict:\n", "  strict:\n    token_env: SERVE_TOKEN\n"))
+        refused("environment variable SERVE_TOKEN .* is not set", "strict", version="2")
+    finally:
+        file.write_text(text)
+    assert alias_and_split(store) == ("1", False)

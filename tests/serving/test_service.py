@@ -314,3 +314,26 @@ def wait_for(condition: Any, timeout: float = 60.0) -> bool:
             return True
         time.sleep(0.05)
     return bool(condition())
+
+
+def test_a_version_mlflow_loaded_first_still_passes_its_seal(
+    store: str, tmp_path: Path, iris: Any
+) -> None:
+    """Loading ``models:/…`` makes MLflow write ``registered_model_meta`` into the model's
+    folder in the store; the seal leaves that file out, so the version still loads."""
+    frame = iris[0].iloc[:3]
+    expected = pyfunc_predictions(store, FAILING, frame)  # MLflow writes its meta file here
+    source = client_for(store).get_model_version(FAILING, "1").source
+    assert (Path(source.removeprefix("file://")) / "registered_model_meta").is_file()
+    with Service(store, FAILING, "--no-log", cwd=tmp_path) as running:
+        reply = running.post("/invocations", {"dataframe_records": frame.to_dict(orient="records")})
+        assert (reply.status, reply.json()) == (200, {"predictions": expected})
+
+
+def test_two_workers_share_the_port(store: str, tmp_path: Path) -> None:
+    with Service(store, NAME, "--workers", "2", "--no-log", cwd=tmp_path) as running:
+        assert any("(2 workers)" in line for line in running.output)
+        for _ in range(4):
+            reply = running.post("/invocations", {"instances": [[5.0, 3.0, 1.5, 0.2]]})
+            assert (reply.status, reply.headers["x-model-version"]) == (200, "1")
+        assert running.stop() == 0

@@ -162,18 +162,23 @@ def test_canary_plans_one_phase_per_step() -> None:
         ("canary 60%", 60, 2.0),
     ]
     assert phases[1].split("3", "4", "r-1") == TrafficSplit({"3": 75, "4": 25}, rollout="r-1")
+    assert phases[0].describe("3", "4") == "5% of requests to version 4 for 2s"
 
 
 def test_blue_green_switches_at_once_keeping_the_stable_version_loaded() -> None:
     [phase] = plan(target(strategy="blue-green"))
     assert phase.split("3", "4", "r-1") == TrafficSplit({"4": 100}, standby=("3",), rollout="r-1")
     assert not phase.stable_answers
+    assert phase.describe("3", "4") == "all requests to version 4, 3 on standby, for 30s"
     assert staging_split("3", "4", "r-1") == TrafficSplit({"3": 100}, standby=("4",), rollout="r-1")
 
 
 def test_ab_holds_a_sticky_split_for_its_duration() -> None:
     [phase] = plan(target(strategy="ab", steps=[30], duration="1m", sticky="x-user"))
-    assert (phase.seconds, phase.candidate_share) == (60.0, 30)
+    assert (phase.seconds, phase.candidate_share, phase.feedback) == (60.0, 30, True)
+    assert (
+        phase.describe("3", "4") == "30% of requests to version 4, sticky on header x-user for 60s"
+    )
     assert phase.split("3", "4", "r-1") == TrafficSplit(
         {"3": 70, "4": 30}, sticky="x-user", rollout="r-1"
     )
@@ -182,6 +187,9 @@ def test_ab_holds_a_sticky_split_for_its_duration() -> None:
 def test_shadow_copies_requests_to_the_candidate() -> None:
     [phase] = plan(target(interval="5s"), "shadow")
     assert phase.seconds == 5.0
+    assert (
+        phase.describe("3", "4") == "version 4 gets a copy of every request for 5s, never returned"
+    )
     assert phase.split("3", "4", "r-1") == TrafficSplit({"3": 100}, shadow=("4",), rollout="r-1")
 
 

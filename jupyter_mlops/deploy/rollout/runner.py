@@ -77,10 +77,11 @@ def new_rollout_id() -> str:
 
 def run_rollout(request: RolloutRequest, progress: Progress | None = None) -> RolloutResult:
     """Run the rollout; returns when the candidate is promoted or rolled back."""
-    from jupyter_mlops.tracking.store import make_client
+    from jupyter_mlops.tracking.store import make_client, mlflow_errors
 
-    client = make_client(request.tracking_uri)
-    stable = _stable_version(client, request)
+    with mlflow_errors(request.tracking_uri, f"read registered model '{request.model}'"):
+        client = make_client(request.tracking_uri)
+        stable = _stable_version(client, request)
     service = ServiceClient.for_target(request.target.url, request.target.token_env)
     _check_service(service, request)
     return _Rollout(request, client, service, stable, progress or (lambda event: None)).run()
@@ -88,14 +89,18 @@ def run_rollout(request: RolloutRequest, progress: Progress | None = None) -> Ro
 
 def _stable_version(client: Any, request: RolloutRequest) -> str:
     """The version the alias serves; ``DeployError`` when a rollout cannot start."""
+    from mlflow.exceptions import MlflowException
+
     from jupyter_mlops.registry.traffic import read_served, traffic_key
     from jupyter_mlops.tracking.tags import GATE, GATE_REASONS
 
     name, alias, candidate = request.model, request.target.alias, request.candidate
     try:
-        client.get_model_version(name, candidate)
-    except Exception:
-        raise DeployError(f"model '{name}' has no version {candidate}", name=name) from None
+        tags = client.get_model_version(name, candidate).tags
+    except MlflowException as exc:
+        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            raise DeployError(f"model '{name}' has no version {candidate}", name=name) from None
+        raise
     try:
         stable, split = read_served(client, name, alias)
     except DeployError:
@@ -116,7 +121,6 @@ def _stable_version(client: Any, request: RolloutRequest) -> str:
         )
     if stable == candidate:
         raise DeployError(f"alias '{alias}' of model '{name}' already serves version {stable}")
-    tags = client.get_model_version(name, candidate).tags
     if tags.get(GATE) == "rejected":
         raise DeployError(
             f"version {candidate} of model '{name}' was rejected by the gates "
@@ -225,7 +229,8 @@ class _Rollout:
         """Hold ``phase`` until a window passes; returns the failed windows so far."""
         self._apply(phase.split(self.stable, self.candidate, self.result.rollout), phase.label)
         while True:
-            self.emit("phase", f"phase {index} {phase.label}: {phase.seconds:g}s", index=index)
+            doing = phase.describe(self.stable, self.candidate)
+            self.emit("phase", f"phase {index} {phase.label}: {doing}", index=index)
             window = self._window(index, phase)
             self.result.windows.append(window)
             analysis = window.analysis

@@ -52,6 +52,16 @@ class Phase:
             {stable: 100 - share, candidate: share}, sticky=self.sticky, rollout=rollout
         )
 
+    def describe(self, stable: str, candidate: str) -> str:
+        """What the phase does, e.g. ``10% of requests to version 4 for 30s``."""
+        hold = f"for {self.seconds:g}s"
+        if self.shadow:
+            return f"version {candidate} gets a copy of every request {hold}, never returned"
+        if self.candidate_share >= 100:
+            return f"all requests to version {candidate}, {stable} on standby, {hold}"
+        sticky = f", sticky on header {self.sticky}" if self.sticky else ""
+        return f"{self.candidate_share}% of requests to version {candidate}{sticky} {hold}"
+
     def to_json(self) -> dict[str, Any]:
         """The phase as JSON."""
         return {

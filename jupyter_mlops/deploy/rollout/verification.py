@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ def registry_example(tracking_uri: str, name: str, version: str) -> Example:
         client = make_client(tracking_uri)
         seal = client.get_model_version(name, version).tags.get(MODEL_SEAL)
         uri = client.get_model_version_download_uri(name, version)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # our own progress
     with tempfile.TemporaryDirectory(prefix="mlops-deploy-") as folder:
         local = download_sealed(uri, tracking_uri, seal, Path(folder))
         frame: Any = Model.load(str(local)).load_input_example(str(local))

@@ -51,6 +51,7 @@ def run_service(config: ServeConfig, announce: Announce) -> None:
     factory = f"{app_from_environment.__module__}:{app_from_environment.__name__}"
     uvicorn_config = uvicorn.Config(factory, factory=True, workers=config.workers, **options)
     socket = uvicorn_config.bind_socket()
+    socket.listen(uvicorn_config.backlog)  # connections wait for the workers, not refused
     announce(ready_line(config, socket.getsockname()[1]))
     Multiprocess(uvicorn_config, sockets=[socket]).run()
 

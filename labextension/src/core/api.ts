@@ -7,6 +7,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { parseDeployments, parseRollback, parseRollout } from './deployments';
 import { parsePipelineReply } from './pipeline';
 import {
   isRecord,
@@ -19,11 +20,14 @@ import {
 } from './replies';
 import {
   ApiError,
+  IDeploymentsApi,
+  IDeploymentsJSON,
   IExtractReply,
   IMlopsApi,
   IModelsJSON,
   IRunHistory,
   IRunRequest,
+  IRolloutJSON,
   IRunStatusJSON,
   PipelineReply
 } from './types';
@@ -31,7 +35,7 @@ import {
 /** The URL namespace of the server extension. */
 export const API_NAMESPACE = 'jupyter-mlops';
 
-export class MlopsApi implements IMlopsApi {
+export class MlopsApi implements IMlopsApi, IDeploymentsApi {
   constructor(
     private readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()
   ) {}
@@ -109,5 +113,22 @@ export class MlopsApi implements IMlopsApi {
 
   async models(name: string, path: string): Promise<IModelsJSON> {
     return parseModels(await this.request(`models/${encodeURIComponent(name)}`, { path }));
+  }
+
+  async deployments(path: string): Promise<IDeploymentsJSON> {
+    return parseDeployments(await this.request('deployments', { path }));
+  }
+
+  async deploy(path: string, target: string, version?: string): Promise<IRolloutJSON> {
+    const body = version ? { path, target, version } : { path, target };
+    return parseRollout(await this.post('deployments/deploy', body));
+  }
+
+  async rollout(id: string): Promise<IRolloutJSON> {
+    return parseRollout(await this.request(`deployments/rollouts/${encodeURIComponent(id)}`));
+  }
+
+  async rollback(path: string, target: string): Promise<string> {
+    return parseRollback(await this.post('deployments/rollback', { path, target }));
   }
 }

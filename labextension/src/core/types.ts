@@ -173,3 +173,94 @@ export interface IMlopsApi {
   history(path: string): Promise<IRunHistory>;
   models(name: string, path: string): Promise<IModelsJSON>;
 }
+
+/** One served version of a deploy target's service, with its metrics since it started. */
+export interface IServedVersionJSON {
+  version: string;
+  /** Percent of the traffic it answers (0 for a shadow or standby version). */
+  share: number;
+  /** What it does in the split (e.g. stable, candidate, shadow, standby), when known. */
+  role: string | null;
+  stats: {
+    requests: number;
+    errors: number;
+    error_rate: number;
+    p99_ms: number | null;
+  } | null;
+}
+
+/** What a target's prediction service answered (`reachable: false`: why it did not). */
+export interface IServiceStateJSON {
+  url: string;
+  reachable: boolean;
+  /** Why it could not be asked, or that it serves another model or alias. */
+  problem: string | null;
+  alias_version: string | null;
+  ready: boolean;
+  /** The rollout whose split it serves, if one is going on. */
+  rollout: string | null;
+  versions: IServedVersionJSON[];
+}
+
+/** One recorded move of an alias (the registry's history). */
+export interface IAliasMoveJSON {
+  /** ISO 8601 UTC. */
+  time: string;
+  user: string;
+  alias: string;
+  from: string | null;
+  to: string | null;
+  /** promote | register | gate | deploy | rollback | ... */
+  reason: string;
+  rollout: string | null;
+  note: string | null;
+}
+
+/** One target of the pipeline's `deploy:` section, live (`GET deployments?path=`). */
+export interface IDeployTargetJSON {
+  name: string;
+  alias: string;
+  url: string;
+  /** canary | blue-green | ab | shadow */
+  strategy: string;
+  steps: number[];
+  service: IServiceStateJSON;
+  /** Newest first. */
+  history: IAliasMoveJSON[];
+  /** The rollout to this target going on in the Jupyter server, if any. */
+  active_rollout: string | null;
+}
+
+export interface IDeploymentsJSON {
+  pipeline: string | null;
+  model: string | null;
+  /** Why the model or its history could not be read. */
+  problem: string | null;
+  targets: IDeployTargetJSON[];
+}
+
+/** The end states of a rollout started from the panel. */
+export type RolloutStatus = 'running' | 'promoted' | 'rolled_back' | 'failed';
+
+/** `POST deployments/deploy`, `GET deployments/rollouts/<id>`. */
+export interface IRolloutJSON {
+  id: string;
+  target: string;
+  version: string | null;
+  status: RolloutStatus;
+  /** Its progress lines, oldest first. */
+  progress: { kind: string; message: string }[];
+  /** The result's one-line outcome reason (promoted: "every check passed"), when finished. */
+  reason: string | null;
+  error: string | null;
+}
+
+/** What the Deployments section needs from the server (the real one is `api.ts`). */
+export interface IDeploymentsApi {
+  deployments(path: string): Promise<IDeploymentsJSON>;
+  /** Start a rollout; one already going to the target is an ApiError 409 (details.id). */
+  deploy(path: string, target: string, version?: string): Promise<IRolloutJSON>;
+  rollout(id: string): Promise<IRolloutJSON>;
+  /** Move the target's alias back; returns the line saying what moved. */
+  rollback(path: string, target: string): Promise<string>;
+}
