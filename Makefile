@@ -46,15 +46,14 @@ demo: $(KERNELSPEC) ## Extract the example notebook, run it headless, record it 
 	@echo "Re-running: nothing changed, so every step comes from the cache:"
 	$(VENV)/bin/jupyter-mlops run $(DEMO_PIPELINE)
 	@echo "Promoting the validated challenger to champion, then serving it:"
-	$(VENV)/bin/jupyter-mlops promote $(DEMO_PIPELINE)
-	$(PY) notebooks/serve_demo.py $(notdir $(DEMO_PIPELINE)) --alias champion
+	$(PY) notebooks/serve_demo.py $(DEMO_PIPELINE) --alias champion
 	@echo
 	@echo "Demo done. Look at:"
 	@echo "  $(DEMO_NOTEBOOK)   the notebook; its %%mlstep cells are the steps"
 	@echo "  $(DEMO_PIPELINE)/pipeline.yaml   steps, inputs (with producers), outputs, params"
 	@echo "  $(DEMO_PIPELINE)/   the package: common module, one module per step, step notebooks, tests"
 	@echo "  $(DEMO_PIPELINE)/.mlops/runs/   executed step notebooks (the run reports)"
-	@echo "  $(VENV)/bin/jupyter-mlops serve $(notdir $(DEMO_PIPELINE)) --alias champion   the prediction service (docs/serving.md)"
+	@echo "  $(VENV)/bin/jupyter-mlops serve MODEL --alias champion   the prediction service (docs/serving.md)"
 	@echo "  mlflow.db, mlartifacts/   the MLflow store: $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db"
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy, the import layers, the docs site (strict)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from jupyter_mlops.quality.ci_workflow import PipelineTarget
     from jupyter_mlops.quality.fixtures import Captured
     from jupyter_mlops.quality.schemas import SchemaWrite
-    from jupyter_mlops.registry.alias_history import AliasMove, ModelHistory, RolledBack
+    from jupyter_mlops.registry.alias_history import ModelHistory, RolledBack
     from jupyter_mlops.registry.promotion import Promotion
 
 __all__ = [
@@ -497,53 +497,8 @@ def deployments(
     target: str | Path, tracking_uri: str | None = None, history_limit: int = 10
 ) -> dict[str, Any]:
     """Every deploy target of the pipeline of ``target`` (folder or notebook): its
-    settings, the live state of its service (``deploy/status.py``) and the latest
-    ``history_limit`` moves of its alias, newest first. ``problem`` says why the model or
-    its history could not be read; a pipeline not extracted yet has no targets."""
-    from jupyter_mlops.deploy.status import service_state
-    from jupyter_mlops.deploy.targets import read_targets
-    from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
+    settings, the live state of its service and the latest ``history_limit`` moves of its
+    alias, newest first (``deploy/status.py``); no targets before it is extracted."""
+    from jupyter_mlops.deploy.status import deployments_status
 
-    resolved = resolve_target(target)
-    shown: dict[str, Any] = {"folder": str(resolved.folder), "pipeline": None, "model": None}
-    if not resolved.extracted:
-        return {**shown, "problem": None, "targets": []}
-    pipeline_file = read_pipeline_file(resolved.folder)
-    targets = read_targets(pipeline_file)
-    model, moves, problem = _deployed_model(resolved.folder, tracking_uri)
-    newest_first = list(reversed(moves))
-    return {
-        **shown,
-        "pipeline": pipeline_file.pipeline.name,
-        "model": model,
-        "problem": problem,
-        "targets": [
-            {
-                **settings.to_json(),
-                "service": service_state(settings, model),
-                "history": [
-                    move.to_json() for move in newest_first if move.alias == settings.alias
-                ][:history_limit],
-            }
-            for settings in targets.values()
-        ],
-    }
-
-
-def _deployed_model(
-    folder: Path, tracking_uri: str | None
-) -> tuple[str | None, list[AliasMove], str | None]:
-    """(registered model, its recorded alias moves, why either is unknown) of a pipeline."""
-    from jupyter_mlops.registry.promotion import resolve_model
-    from jupyter_mlops.registry.versions import store_configured
-
-    try:
-        name, uri = resolve_model(str(folder), tracking_uri)
-    except MlopsError as error:
-        return None, [], error.message
-    if not store_configured(uri):
-        return name, [], None
-    try:
-        return name, list(history(str(folder), tracking_uri=uri).moves), None
-    except MlopsError as error:
-        return name, [], error.message
+    return deployments_status(resolve_target(target).folder, tracking_uri, history_limit)

@@ -1,8 +1,8 @@
-"""Serve a registered model, ask it for one prediction, show /version, stop it.
+"""Promote a pipeline's model, serve it, ask it for one prediction, show /version, stop it.
 
-    python notebooks/serve_demo.py MODEL [--alias champion] [--tracking-uri URI]
+    python notebooks/serve_demo.py PIPELINE_FOLDER [--alias champion]
 
-It starts ``jupyter-mlops serve MODEL --alias ALIAS --port 0`` (a free port on 127.0.0.1),
+It moves ALIAS of the pipeline's (first) registered model to its validated challenger, starts ``jupyter-mlops serve MODEL --alias ALIAS --port 0`` (a free port on 127.0.0.1),
 waits for its ready line, posts the model's own input example (the rows MLflow stored with
 the version) to ``/invocations`` in MLflow's ``dataframe_split`` format, prints the answer
 and the ``x-model-version`` header, prints ``/version``, then stops the service with
@@ -47,18 +47,22 @@ def start(command: list[str]) -> tuple[subprocess.Popen[str], str]:
 
 
 def main() -> int:
+    from jupyter_mlops import api
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model")
+    parser.add_argument("pipeline", help="an extracted pipeline folder that has run")
     parser.add_argument("--alias", default="champion")
-    parser.add_argument("--tracking-uri", default=f"sqlite:///{Path.cwd() / 'mlflow.db'}")
     args = parser.parse_args()
+    model = next(iter(api.model_names(args.pipeline).values()))
+    tracking_uri = api.tracking_uri_for(args.pipeline)
+    print(api.promote(model, alias=args.alias, tracking_uri=tracking_uri).describe())
     mlops = str(Path(sys.executable).parent / "jupyter-mlops")
-    command = [mlops, "serve", args.model, "--alias", args.alias, "--port", "0"]
-    command += ["--tracking-uri", args.tracking_uri, "--no-log"]
+    command = [mlops, "serve", model, "--alias", args.alias, "--port", "0"]
+    command += ["--tracking-uri", tracking_uri, "--no-log"]
     print("$", " ".join(command))
     process, url = start(command)
     try:
-        body = input_example(args.model, args.alias, args.tracking_uri)
+        body = input_example(model, args.alias, tracking_uri)
         request = urllib.request.Request(
             f"{url}/invocations", data=body, headers={"Content-Type": "application/json"}
         )

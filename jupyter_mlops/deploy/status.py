@@ -9,16 +9,78 @@ alias from the registry's history.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.deploy.rollout.service_client import ServiceClient
 from jupyter_mlops.deploy.targets import Target
-from jupyter_mlops.errors import DeployError
+from jupyter_mlops.errors import DeployError, MlopsError
+
+if TYPE_CHECKING:
+    from jupyter_mlops.registry.alias_history import AliasMove
 
 STATUS_TIMEOUT = 2.0
 """Seconds the panel waits for a service's ``/version`` and ``/stats``."""
 
 STAT_KEYS = ("requests", "errors", "error_rate", "p50_ms", "p95_ms", "p99_ms")
+
+
+def deployments_status(
+    folder: Path, tracking_uri: str | None = None, history_limit: int = 10
+) -> dict[str, Any]:
+    """``{"folder", "pipeline", "model", "problem", "targets": [target settings + "service"
+    (:func:`service_state`) + "history" (its alias's latest moves, newest first)]}`` of the
+    pipeline folder ``folder``; ``problem`` says why the model or its history could not be
+    read. A folder without pipeline.yaml has no targets."""
+    from jupyter_mlops.deploy.targets import read_targets
+    from jupyter_mlops.pipeline.pipeline_file import PIPELINE_FILE, read_pipeline_file
+
+    shown: dict[str, Any] = {"folder": str(folder), "pipeline": None, "model": None}
+    if not (folder / PIPELINE_FILE).is_file():
+        return {**shown, "problem": None, "targets": []}
+    pipeline_file = read_pipeline_file(folder)
+    targets = read_targets(pipeline_file)
+    model, moves, problem = deployed_model(folder, tracking_uri)
+    newest_first = list(reversed(moves))
+    return {
+        **shown,
+        "pipeline": pipeline_file.pipeline.name,
+        "model": model,
+        "problem": problem,
+        "targets": [
+            {
+                **settings.to_json(),
+                "service": service_state(settings, model),
+                "history": [
+                    move.to_json() for move in newest_first if move.alias == settings.alias
+                ][:history_limit],
+            }
+            for settings in targets.values()
+        ],
+    }
+
+
+def deployed_model(
+    folder: Path, tracking_uri: str | None
+) -> tuple[str | None, list[AliasMove], str | None]:
+    """(registered model, its recorded alias moves oldest first, why either is unknown) of
+    the pipeline in ``folder``; reading never creates a store."""
+    from jupyter_mlops.registry.alias_history import alias_history
+    from jupyter_mlops.registry.promotion import resolve_model
+    from jupyter_mlops.registry.versions import store_configured
+    from jupyter_mlops.tracking.store import make_client, mlflow_errors
+
+    try:
+        name, uri = resolve_model(str(folder), tracking_uri)
+    except MlopsError as error:
+        return None, [], error.message
+    if not store_configured(uri):
+        return name, [], None
+    try:
+        with mlflow_errors(uri, f"read the alias history of model '{name}'"):
+            return name, alias_history(make_client(uri), name), None
+    except MlopsError as error:
+        return name, [], error.message
 
 
 def service_state(

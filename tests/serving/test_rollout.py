@@ -95,6 +95,12 @@ deploy:
     duration: 2s
     sticky: x-client-id
     analysis: {{min_requests: 5}}
+  scored:
+    url: {service.url}
+    strategy: ab
+    duration: 2s
+    log_dir: {folder / "serve-log"}
+    analysis: {{min_requests: 5}}
 """
     (out / "pipeline.yaml").write_text((out / "pipeline.yaml").read_text() + deploy)
     return out
@@ -375,4 +381,46 @@ def test_rollouts_that_cannot_start_are_refused(
         refused("environment variable SERVE_TOKEN .* is not set", "strict", version="2")
     finally:
         file.write_text(text)
+    assert alias_and_split(store) == ("1", False)
+
+
+@pytest.mark.usefixtures("stable_on_1")
+def test_ab_rolls_back_a_candidate_scoring_worse_on_feedback(
+    pipeline: Path, store: str, service: Service, rows: Any
+) -> None:
+    """The labels arrive as the service stores them (its request log and feedback files
+    under the target's log_dir), written here during the A/B phase: the candidate is right
+    half as often, which the significance test finds."""
+    import numpy as np
+
+    from jupyter_mlops.deploy.serving.feedback import FeedbackStore
+    from jupyter_mlops.deploy.serving.request_log import RequestLog
+
+    log_dir = pipeline.parent / "serve-log"
+
+    def label_answers(event: RolloutEvent) -> None:
+        if event.kind != "phase":
+            return
+        when = time.time() + 0.5  # inside the window that starts right after this event
+        log = RequestLog(log_dir, NAME)
+        labels = []
+        for version, right in (("1", 57), ("2", 30)):
+            for n in range(60):
+                log.log(f"{version}-{n}", when, version, ("x",), [[1.0]], np.array([1]), 0.001)
+                labels.append((f"{version}-{n}", 1 if n < right else 0))
+        log.close()
+        FeedbackStore(log_dir, NAME).add(labels)
+
+    def progress(event: RolloutEvent) -> None:
+        traffic.progress(event)
+        label_answers(event)
+
+    with Traffic(service.url, rows) as traffic:
+        result = api.deploy(pipeline, "scored", version="2", tracking_uri=store, progress=progress)
+    assert not result.promoted
+    assert [check.name for check in result.failed] == ["feedback_p_value"]
+    assert "accuracy: candidate 0.5 [" in result.failed[0].detail
+    feedback = result.windows[0].feedback
+    assert feedback is not None and feedback["metric"] == "accuracy"
+    assert (feedback["stable"]["n"], feedback["candidate"]["n"]) == (60, 60)
     assert alias_and_split(store) == ("1", False)

@@ -31,6 +31,8 @@ deploy:
     sticky: X-Client-Id
     token_env: SERVE_TOKEN
     auto: true
+    log_dir: serve-log
+    analysis: {feedback_alpha: 0.01}
 """
 
 
@@ -67,7 +69,8 @@ def test_targets_read_from_pipeline_yaml(pipeline: Path) -> None:
     assert (experiment.alias, experiment.strategy, experiment.steps) == ("production", "ab", (20,))
     assert (experiment.duration, experiment.sticky) == (600.0, "x-client-id")
     assert (experiment.token_env, experiment.auto, prod.auto) == ("SERVE_TOKEN", True, False)
-    assert experiment.analysis == Analysis()
+    assert experiment.analysis == Analysis(feedback_alpha=0.01)
+    assert (experiment.log_dir, prod.log_dir) == (str(pipeline / "serve-log"), None)
 
 
 def test_deploy_section_survives_re_extraction(pipeline: Path) -> None:
