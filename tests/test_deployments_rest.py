@@ -244,6 +244,7 @@ def test_without_credentials_every_deployments_endpoint_is_refused(api: Api) -> 
         ("POST", "deployments/rollback", body),
         ("POST", "deployments/deploy", body),
         ("GET", "deployments/rollouts/abc", None),
+        ("DELETE", "deployments/rollouts/abc", None),
     ]:
         code, _ = api(method, endpoint, sent, params={"path": "x.ipynb"}, headers=no_auth)
         assert code in (401, 403), endpoint
@@ -311,6 +312,32 @@ def test_one_rollout_per_target_at_a_time(
     finally:
         release.set()
     assert manager.wait(going.id, timeout=60).finished
+
+
+def test_a_rollout_is_stopped_at_its_next_step(api: Api, jp_serverapp: Any) -> None:
+    manager: RolloutManager = jp_serverapp.web_app.settings[ROLLOUTS]
+    started = threading.Event()
+
+    def steps_until_stopped(progress: Any) -> Any:
+        while True:
+            progress(RolloutEvent("phase", "still going"))
+            started.set()
+            time.sleep(0.01)
+
+    going = manager.start(steps_until_stopped, path="p", folder="/p", target="prod", version="2")
+    assert started.wait(60)
+    code, reply = api("DELETE", f"deployments/rollouts/{going.id}")
+    assert code == 202, reply
+    assert reply["id"] == going.id
+    assert manager.wait(going.id, timeout=60).finished
+    code, reply = api.get(f"deployments/rollouts/{going.id}")
+    assert (reply["status"], reply["error"], reply["stopping"]) == (
+        "failed",
+        "stopped from the panel",
+        False,
+    )
+    assert api("DELETE", f"deployments/rollouts/{going.id}")[0] == 409
+    assert api("DELETE", "deployments/rollouts/0123abcd")[0] == 404
 
 
 # -- the rollout manager ---------------------------------------------------------------------

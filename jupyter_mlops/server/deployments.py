@@ -4,7 +4,8 @@
 ``/version`` and ``/stats``, the latest moves of its alias), ``POST deployments/rollback
 {path, target}`` (the target's alias moved back), ``POST deployments/deploy {path, target,
 version?}`` (a rollout started in the background, 202; 409 while one to that target is going
-on) and ``GET deployments/rollouts/<id>`` (its progress lines and outcome). Same rules as
+on), ``GET deployments/rollouts/<id>`` (its progress lines and outcome) and ``DELETE
+deployments/rollouts/<id>`` (stop it: it rolls back at its next step). Same rules as
 ``handlers.py``: authenticated, XSRF on writes, paths confined to the server root, JSON
 errors. The JSON shapes are in docs/rest-api.md.
 """
@@ -119,7 +120,8 @@ class DeployHandler(DeploymentsBase):
 
 
 class RolloutHandler(DeploymentsBase):
-    """``GET deployments/rollouts/<id>``: a rollout's progress lines and outcome."""
+    """``GET deployments/rollouts/<id>``: a rollout's progress lines and outcome;
+    ``DELETE``: stop it (202; it rolls back at its next step; 409 once it ended)."""
 
     @web.authenticated
     async def get(self, rollout_id: str) -> None:
@@ -128,6 +130,14 @@ class RolloutHandler(DeploymentsBase):
         except MlopsError as error:
             raise self.api_error(error) from error
         self.reply(self.rollout_json(rollout))
+
+    @web.authenticated
+    async def delete(self, rollout_id: str) -> None:
+        try:
+            rollout = self.rollouts.stop(rollout_id)
+        except MlopsError as error:
+            raise self.api_error(error) from error
+        self.reply(self.rollout_json(rollout), status=202)
 
 
 def _version(value: object) -> str | None:

@@ -1,10 +1,10 @@
 """Rollouts started through the REST API: each runs in a background thread of the Jupyter
 server, its progress lines and outcome kept for ``GET deployments/rollouts/<id>``.
 
-One rollout per (pipeline folder, deploy target) at a time. When the server stops, a
-rollout still going is asked to stop: its next progress step raises a ``DeployError``, so
-the rollout rolls back (the alias never moved, the traffic split is cleared) before the
-process exits. Finished rollouts are remembered for a while. Every method is thread-safe.
+One rollout per (pipeline folder, deploy target) at a time. A rollout asked to stop
+(``DELETE deployments/rollouts/<id>``, or the server stopping) raises a ``DeployError`` at
+its next progress step, so it rolls back (the alias never moved, the traffic split is
+cleared). Finished rollouts are remembered for a while. Every method is thread-safe.
 """
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from jupyter_mlops.errors import DeployError, MlopsError, RolloutBusy, RolloutNotFound
+from jupyter_mlops.errors import (
+    DeployError,
+    MlopsError,
+    RolloutBusy,
+    RolloutNotFound,
+    RunConflict,
+)
 
 if TYPE_CHECKING:
     from jupyter_mlops.deploy.rollout.result import RolloutEvent, RolloutResult
@@ -33,6 +39,8 @@ KEEP_SECONDS = 3600.0
 KEEP_FINISHED = 50
 STOP_WAIT = 15.0
 FINISHED = ("promoted", "rolled_back", "failed")
+STOPPED_BY_USER = "stopped from the panel"
+STOPPED_BY_SHUTDOWN = "stopped: the Jupyter server is shutting down"
 
 
 @dataclass
@@ -51,7 +59,7 @@ class ManagedRollout:
     progress: deque[dict[str, str]] = field(default_factory=lambda: deque(maxlen=PROGRESS_LINES))
     result: dict[str, Any] | None = None
     error: str | None = None
-    stop_requested: bool = False
+    stop_reason: str | None = None  # set when asked to stop
     stop_raised: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -69,6 +77,7 @@ class ManagedRollout:
                 "target": self.target,
                 "version": self.version,
                 "status": self.status,
+                "stopping": self.stop_reason is not None and self.status == "running",
                 "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started_at)),
                 "elapsed": round((self.ended if self.ended is not None else now) - self.started, 3),
                 "progress": list(self.progress),
@@ -80,10 +89,10 @@ class ManagedRollout:
         """Keep a progress step; once a stop was requested, the next step raises (once)."""
         with self.lock:
             self.progress.append({"kind": event.kind, "message": event.message})
-            stop = self.stop_requested and not self.stop_raised
-            self.stop_raised = self.stop_raised or stop
-        if stop:
-            raise DeployError("stopped: the Jupyter server is shutting down")
+            reason = self.stop_reason if not self.stop_raised else None
+            self.stop_raised = self.stop_raised or reason is not None
+        if reason is not None:
+            raise DeployError(reason)
 
     def on_end(self, result: RolloutResult | None, error: str | None) -> None:
         """Record the outcome (a result) or why the rollout could not run (an error)."""
@@ -158,6 +167,18 @@ class RolloutManager:
             time.sleep(0.05)
         return rollout
 
+    def stop(self, rollout_id: str, reason: str = STOPPED_BY_USER) -> ManagedRollout:
+        """Ask rollout ``rollout_id`` to stop: it rolls back at its next step.
+        ``RunConflict`` when it already ended."""
+        rollout = self.get(rollout_id)
+        with rollout.lock:
+            if rollout.finished:
+                raise RunConflict(
+                    f"rollout '{rollout_id}' already ended ({rollout.status})", name=rollout_id
+                )
+            rollout.stop_reason = rollout.stop_reason or reason
+        return rollout
+
     def shutdown(self, wait: float = STOP_WAIT) -> None:
         """Ask every rollout going on to stop (it rolls back at its next step) and wait up
         to ``wait`` seconds for them."""
@@ -165,7 +186,7 @@ class RolloutManager:
             going = [r for r in self._rollouts.values() if not r.finished]
         for rollout in going:
             with rollout.lock:
-                rollout.stop_requested = True
+                rollout.stop_reason = rollout.stop_reason or STOPPED_BY_SHUTDOWN
         deadline = time.monotonic() + wait
         for rollout in going:
             self.wait(rollout.id, timeout=max(0.0, deadline - time.monotonic()))

@@ -30,7 +30,7 @@ class Raising(ClassifierMixin, BaseEstimator):
 class Slow(ClassifierMixin, BaseEstimator):
     """A depth-2 tree that sleeps ``delay`` seconds before each prediction."""
 
-    def __init__(self, delay: float = 0.3) -> None:
+    def __init__(self, delay: float = 0.15) -> None:
         self.delay = delay
 
     def fit(self, X: Any, y: Any) -> Slow:

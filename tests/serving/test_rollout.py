@@ -1,7 +1,7 @@
 """Progressive rollouts as a user runs them: ``jupyter mlops deploy`` (or ``api.deploy``)
 against a real ``jupyter mlops serve`` process on 127.0.0.1 following a real MLflow store,
 with client traffic running. Versions of model ``flowers``: 1 a depth-2 tree (production),
-2 a depth-4 tree, 3 raises on 1-row requests, 4 answers 0.3 s late, 5 predicts constants."""
+2 a depth-4 tree, 3 raises on 1-row requests, 4 answers 0.15 s late, 5 predicts constants."""
 
 from __future__ import annotations
 
@@ -260,12 +260,12 @@ def test_a_version_that_raises_is_rolled_back(
 
 @pytest.mark.usefixtures("stable_on_1")
 def test_a_slow_version_is_rolled_back(pipeline: Path, store: str) -> None:
-    events: list[RolloutEvent] = []
-    result = api.deploy(pipeline, "strict", version="4", tracking_uri=store, progress=events.append)
-    assert not result.promoted
-    assert [check.name for check in result.failed] == ["p99_ms"]
-    assert result.reason.startswith("load check: p99_ms ")
-    assert events[-1].kind == "rolled_back" and "rolled back" in events[-1].message
+    done = deploy_cli(pipeline, store, "strict", "--version", "4")
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("load check: FAILED: requests 50 ≥ 50, ") for line in lines)
+    assert lines[-2].startswith(f"{NAME}: version 4 rolled back, production stays on 1: ")
+    assert lines[-1].startswith("failed check: p99_ms ") and lines[-1].endswith(" > 100")
     assert alias_and_split(store) == ("1", False)
 
 
@@ -327,6 +327,9 @@ def test_shadow_answers_are_compared_never_returned(
     assert result.promoted, result.reason
     [window] = result.windows
     assert window.phase.shadow and window.versions[1]["requests"] >= 5
+    shadowed = window.versions[1]
+    assert shadowed["shadow_requests"] == shadowed["requests"]
+    assert 0 <= shadowed["shadow_mismatch_rate"] <= 1
     in_shadow = traffic.in_phases()
     assert in_shadow and {answer.version for answer in in_shadow} == {"1"}
     assert {answer.status for answer in traffic.answers} == {200}
@@ -350,6 +353,10 @@ def test_ab_split_is_sticky_per_client_key(
     assert set().union(*seen.values()) == {"1", "2"}
     summaries = {summary["version"]: summary for summary in result.windows[0].versions}
     assert summaries["1"]["requests"] > 0 and summaries["2"]["requests"] > 0
+    [shown] = [event.message for event in traffic.events if event.kind == "versions"]
+    first, second = shown.splitlines()
+    assert first.startswith(f"  version 1: {summaries['1']['requests']} requests, 0 errors, p99 ")
+    assert second.startswith(f"  version 2: {summaries['2']['requests']} requests, 0 errors, p99 ")
 
 
 @pytest.mark.usefixtures("stable_on_1")
@@ -368,7 +375,7 @@ def test_rollouts_that_cannot_start_are_refused(
     refused(f"model '{NAME}' has no alias 'challenger': name a --version")
     refused("give --version or --alias, not both", version="2", alias="challenger")
     refused("--strategy 'linear' is not one of", version="2", strategy="linear")
-    refused(r"no deploy target 'staging' \(targets: prod, strict, experiment\)", "staging")
+    refused(r"no deploy target 'staging' \(targets: prod, strict, experiment, scored\)", "staging")
     client = client_for(store)
     write_traffic(client, NAME, "production", TrafficSplit({"1": 100}, rollout="r-other"))
     refused(f"alias 'production' of model '{NAME}' is in rollout r-other", version="2")
@@ -424,3 +431,24 @@ def test_ab_rolls_back_a_candidate_scoring_worse_on_feedback(
     assert feedback is not None and feedback["metric"] == "accuracy"
     assert (feedback["stable"]["n"], feedback["candidate"]["n"]) == (60, 60)
     assert alias_and_split(store) == ("1", False)
+
+
+@pytest.mark.usefixtures("stable_on_1")
+def test_an_interrupted_rollout_rolls_back_before_stopping(pipeline: Path, store: str) -> None:
+    def interrupt(event: RolloutEvent) -> None:
+        if event.kind == "phase":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        api.deploy(pipeline, "prod", version="2", tracking_uri=store, progress=interrupt)
+    assert alias_and_split(store) == ("1", False)
+    move = last_move(store)
+    assert (move["from"], move["to"], move["reason"]) == ("1", "1", "rollback")
+    assert move["note"] == "version 2 rolled back: interrupted"
+    client = client_for(store)
+    experiment = client.get_experiment_by_name(f"{NAME}-deployments")
+    [run] = client.search_runs(
+        [experiment.experiment_id], f"tags.`mlops.rollout.id` = '{move['rollout']}'"
+    )
+    assert run.info.status == "KILLED"
+    assert run.data.tags["mlops.rollout.outcome"] == "rolled_back"

@@ -183,8 +183,10 @@ def js_distance(left: dict[str, int], right: dict[str, int]) -> float:
 
 
 def version_summary(window: dict[str, Any], version: str) -> dict[str, Any]:
-    """What one version did in a window: requests, errors, latency, predictions."""
+    """What one version did in a window: requests, errors, latency, predictions, and as a
+    shadow, how many copies it answered and the share that differed from the served answer."""
     entry = version_entry(window, version) or {}
+    shadow = entry.get("shadow") or {}
     return {
         "version": str(version),
         "requests": entry.get("requests", 0),
@@ -193,6 +195,8 @@ def version_summary(window: dict[str, Any], version: str) -> dict[str, Any]:
         "p50_ms": entry.get("p50_ms"),
         "p99_ms": entry.get("p99_ms"),
         "predictions": prediction_distribution(entry),
+        "shadow_requests": shadow.get("requests", 0),
+        "shadow_mismatch_rate": shadow.get("mismatch_rate", 0.0),
     }
 
 

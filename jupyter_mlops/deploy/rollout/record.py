@@ -1,7 +1,8 @@
 """A rollout's MLflow record: one run in experiment ``<model>-deployments``, named by the
 rollout id. Params: strategy, target, alias, url, stable and candidate versions, the
 phases and thresholds. Metrics: each check's value per window, ``step`` = the phase index
-(0 = the load check before any traffic), plus each version's requests and error rate.
+(0 = the load check before any traffic), plus each version's requests, error rate, p99
+and, as a shadow, the share of its answers that differed from the served ones.
 Tags: ``mlops.rollout.outcome`` (promoted | rolled_back) and ``mlops.rollout.reason``."""
 
 from __future__ import annotations
@@ -94,7 +95,10 @@ def _metrics(result: RolloutResult) -> list[tuple[str, float, int, int]]:
         rows += _check_metrics(window.analysis, "", window.index, now)
         for summary in window.versions:
             role = "candidate" if summary["version"] == result.candidate else "stable"
-            for key in ("requests", "error_rate", "p99_ms"):
+            keys = ["requests", "error_rate", "p99_ms"]
+            if summary.get("shadow_requests"):
+                keys.append("shadow_mismatch_rate")
+            for key in keys:
                 if summary.get(key) is not None:
                     rows.append((f"{role}.{key}", float(summary[key]), window.index, now))
     return rows

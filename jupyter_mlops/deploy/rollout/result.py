@@ -33,6 +33,19 @@ class PhaseWindow:
     versions: tuple[dict[str, Any], ...] = ()  # per version: requests, errors, latency, predictions
     feedback: dict[str, Any] | None = None  # A/B: the versions' scores on feedback labels
 
+    def version_lines(self) -> list[str]:
+        """One line per version: requests, errors, latency and predictions in the window."""
+        lines = []
+        for summary in self.versions:
+            p99 = summary.get("p99_ms")
+            latency = f"p99 {p99:.3g} ms" if p99 is not None else "no latency"
+            predictions = ", ".join(f"{k} ×{n}" for k, n in summary["predictions"].items())
+            lines.append(
+                f"  version {summary['version']}: {summary['requests']} requests, "
+                f"{summary['errors']} errors, {latency}; predictions: {predictions or '-'}"
+            )
+        return lines
+
     def to_json(self) -> dict[str, Any]:
         """The window as JSON."""
         return {

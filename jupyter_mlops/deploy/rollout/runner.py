@@ -101,18 +101,15 @@ def _stable_version(client: Any, request: RolloutRequest) -> str:
         if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
             raise DeployError(f"model '{name}' has no version {candidate}", name=name) from None
         raise
-    try:
-        stable, split = read_served(client, name, alias)
-    except DeployError:
-        stable, split = None, None
-    if stable is None:
+    if alias not in client.get_registered_model(name).aliases:
         raise DeployError(
             f"alias '{alias}' of model '{name}' is not set: a rollout needs a stable version "
             f"to compare with; set the first one with `jupyter mlops promote {name} "
             f"--alias {alias} --version {candidate}`",
             name=name,
         )
-    if split is not None and split.rollout is not None:
+    stable, split = read_served(client, name, alias)  # DeployError: a malformed split
+    if stable is None or split.rollout is not None:
         raise DeployError(
             f"alias '{alias}' of model '{name}' is in rollout {split.rollout} (registered-model "
             f"tag {traffic_key(alias)}); wait for it to end, or delete that tag if its "
@@ -240,6 +237,8 @@ class _Rollout:
                 index=index,
                 passed=analysis.passed,
             )
+            if phase.feedback:  # A/B: how each version did
+                self.emit("versions", "\n".join(window.version_lines()), index=index)
             if analysis.passed:
                 return failed_windows
             failed_windows += 1

@@ -128,6 +128,12 @@ export class MlopsApi implements IMlopsApi, IDeploymentsApi {
     return parseRollout(await this.request(`deployments/rollouts/${encodeURIComponent(id)}`));
   }
 
+  async stopRollout(id: string): Promise<IRolloutJSON> {
+    return parseRollout(
+      await this.request(`deployments/rollouts/${encodeURIComponent(id)}`, {}, { method: 'DELETE' })
+    );
+  }
+
   async rollback(path: string, target: string): Promise<string> {
     return parseRollback(await this.post('deployments/rollback', { path, target }));
   }

@@ -119,7 +119,7 @@ export function parseRollout(value: unknown): IRolloutJSON {
   return {
     id: value.id,
     target: text(value.target) ?? '',
-    version: text(value.version),
+    version: text(value.version) ?? text(result.candidate),
     status: ROLLOUT_STATUSES.has(status) ? (status as RolloutStatus) : 'running',
     progress: items(value.progress).map(line => ({
       kind: text(line.kind) ?? '',
@@ -167,6 +167,11 @@ export function splitOf(service: IServiceStateJSON): {
 } {
   const serving = service.versions.filter(v => v.share > 0).sort((a, b) => b.share - a.share);
   return { serving, idle: service.versions.filter(v => v.share <= 0) };
+}
+
+/** Why a target's service shows no state (its problem names the URL when it has one). */
+export function serviceDown(service: IServiceStateJSON): string {
+  return `Not reachable: ${service.problem ?? `no answer from ${service.url}`}`;
 }
 
 /** One line for a finished rollout (null while it runs). */

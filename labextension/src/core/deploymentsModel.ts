@@ -4,7 +4,8 @@
  * from the panel and followed to their outcome (`POST deployments/deploy`, then
  * `GET deployments/rollouts/<id>` every `pollMs`; the targets are reloaded every
  * `reloadEvery` polls, so the traffic split shows live), and rollbacks. A rollout the server
- * already runs for a target (after a page reload) is picked up. Confirmation is the view's.
+ * already runs for a target (after a page reload) is picked up, and can be stopped (it rolls
+ * back at its next step). Confirmation is the view's.
  */
 
 import { ISignal, Signal } from '@lumino/signaling';
@@ -53,6 +54,8 @@ export class DeploymentsModel {
   private readonly _changed = new Signal<this, IDeploymentsState>(this);
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly failures = new Map<string, number>();
+  /** The rollout followed per target. */
+  private readonly following = new Map<string, string>();
   private loadSeq = 0;
   private polls = 0;
   /** Bumped when another path is followed: replies for the one before are dropped. */
@@ -190,6 +193,34 @@ export class DeploymentsModel {
     }
   }
 
+  /** Ask the rollout followed for `target` to stop: it rolls back at its next step. */
+  async stop(target: string): Promise<void> {
+    const id = this.following.get(target);
+    const action = this._state.actions[target];
+    if (id === undefined || !action?.busy) {
+      return;
+    }
+    const generation = this.generation;
+    try {
+      await this.api.stopRollout(id);
+      if (generation === this.generation && this.busy(target)) {
+        this.setAction(target, {
+          ...this._state.actions[target],
+          message: 'stopping: the rollout rolls back at its next step…'
+        });
+      }
+    } catch (error) {
+      // 409: it had already ended; the next poll shows how.
+      const ended = error instanceof ApiError && error.status === 409;
+      if (!ended && generation === this.generation && this.busy(target)) {
+        this.setAction(target, {
+          ...this._state.actions[target],
+          message: `cannot stop the rollout: ${messageOf(error)}`
+        });
+      }
+    }
+  }
+
   /** Follow rollout `id` of `target`, which the server already runs. */
   private follows(target: string, id: string): void {
     this.setAction(target, {
@@ -212,6 +243,7 @@ export class DeploymentsModel {
       failed: rollout.status === 'failed' || rollout.status === 'rolled_back'
     });
     if (finished) {
+      this.following.delete(target);
       void this.load();
     } else {
       this.schedule(target, rollout.id);
@@ -220,6 +252,7 @@ export class DeploymentsModel {
 
   private schedule(target: string, id: string): void {
     this.stopPoll(target);
+    this.following.set(target, id);
     this.timers.set(
       target,
       setTimeout(() => void this.poll(target, id), this.pollMs)
@@ -249,6 +282,7 @@ export class DeploymentsModel {
       const gone = error instanceof ApiError && error.status === 404;
       if (gone || failures >= MAX_ROLLOUT_POLL_FAILURES) {
         this.failures.delete(target);
+        this.following.delete(target);
         const current = this._state.actions[target];
         this.setAction(target, {
           kind: 'deploy',
@@ -278,6 +312,7 @@ export class DeploymentsModel {
       this.stopPoll(target);
     }
     this.failures.clear();
+    this.following.clear();
   }
 
   dispose(): void {

@@ -246,6 +246,7 @@ export type RolloutStatus = 'running' | 'promoted' | 'rolled_back' | 'failed';
 export interface IRolloutJSON {
   id: string;
   target: string;
+  /** The version rolled out: as asked, else the result's candidate once known. */
   version: string | null;
   status: RolloutStatus;
   /** Its progress lines, oldest first. */
@@ -261,6 +262,8 @@ export interface IDeploymentsApi {
   /** Start a rollout; one already going to the target is an ApiError 409 (details.id). */
   deploy(path: string, target: string, version?: string): Promise<IRolloutJSON>;
   rollout(id: string): Promise<IRolloutJSON>;
+  /** Ask a rollout to stop (it rolls back at its next step); 409 once it ended. */
+  stopRollout(id: string): Promise<IRolloutJSON>;
   /** Move the target's alias back; returns the line saying what moved. */
   rollback(path: string, target: string): Promise<string>;
 }

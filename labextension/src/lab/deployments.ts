@@ -34,6 +34,7 @@ function deploymentsActions(model: DeploymentsModel): IDeploymentsActions {
       void confirmed('Deploy', deployQuestion(target, version), 'Deploy').then(ok =>
         ok ? model.deploy(target.name, version ?? undefined) : undefined
       ),
+    stop: target => void model.stop(target.name),
     rollback: target =>
       void confirmed('Roll back', rollbackQuestion(target), 'Roll back').then(ok =>
         ok ? model.rollback(target.name) : undefined

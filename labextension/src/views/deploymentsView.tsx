@@ -8,7 +8,8 @@
  * idle | loading | ok | failed), mlops-deployments-reload, mlops-deployments-message,
  * mlops-deployments-empty, mlops-deploy-target[data-target=NAME], inside it
  * mlops-deploy-service[data-reachable], mlops-deploy-share[data-version][data-share],
- * mlops-deploy-version-input, mlops-deploy, mlops-rollback, mlops-deploy-action
+ * mlops-deploy-version-input, mlops-deploy, mlops-rollback, mlops-deploy-stop (while a
+ * rollout goes on), mlops-deploy-action
  * [data-kind][data-busy][data-failed], mlops-deploy-progress, mlops-deploy-history
  * with mlops-deploy-move[data-reason].
  */
@@ -23,6 +24,7 @@ import {
   formatPercent,
   localTime,
   moveText,
+  serviceDown,
   splitOf
 } from '../core/deployments';
 import { DeploymentsModel, IDeploymentsState, ITargetAction } from '../core/deploymentsModel';
@@ -33,6 +35,8 @@ export interface IDeploymentsActions {
   reload: () => void;
   deploy: (target: IDeployTargetJSON, version: string | null) => void;
   rollback: (target: IDeployTargetJSON) => void;
+  /** Stop the rollout going on to the target (no confirmation: it rolls back). */
+  stop: (target: IDeployTargetJSON) => void;
 }
 
 function VersionLine(props: { version: IServedVersionJSON }) {
@@ -64,8 +68,7 @@ function ServiceView(props: { service: IServiceStateJSON }) {
   if (!service.reachable) {
     return (
       <div className="jp-mlops-Hint" data-testid="mlops-deploy-service" data-reachable="false">
-        Service not reachable at {service.url}
-        {service.problem ? `: ${service.problem}` : ''}
+        {serviceDown(service)}
       </div>
     );
   }
@@ -123,7 +126,7 @@ function ActionView(props: { action: ITargetAction | undefined }) {
       )}
       {lines.length > 0 && (
         <details className="jp-mlops-Log" open={action.busy}>
-          <summary>Rollout {action.rollout?.id}</summary>
+          <summary>Progress ({lines.length} steps)</summary>
           <pre data-testid="mlops-deploy-progress">
             {lines.map(line => line.message).join('\n')}
           </pre>
@@ -208,6 +211,16 @@ function TargetView(props: {
         >
           Rollback
         </button>
+        {busy && action?.kind === 'deploy' && (
+          <button
+            className="jp-mlops-Button"
+            data-testid="mlops-deploy-stop"
+            title="Stop the rollout: it rolls back at its next step"
+            onClick={() => actions.stop(target)}
+          >
+            Stop
+          </button>
+        )}
       </div>
       <ActionView action={action} />
       <HistoryList target={target} />

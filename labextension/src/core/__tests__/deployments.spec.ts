@@ -12,6 +12,7 @@ import {
   parseRollback,
   parseRollout,
   rolloutOutcome,
+  serviceDown,
   splitOf
 } from '../deployments';
 import { DeploymentsModel, MAX_ROLLOUT_POLL_FAILURES } from '../deploymentsModel';
@@ -121,7 +122,12 @@ describe('deployment replies', () => {
     expect(prod.active_rollout).toBeNull();
     expect(down.service.reachable).toBe(false);
     expect(down.service.versions).toEqual([]);
-    expect(down.service.problem).toContain('cannot reach');
+    expect(serviceDown(down.service)).toBe(
+      'Not reachable: cannot reach the prediction service at http://127.0.0.1:9: refused'
+    );
+    expect(serviceDown({ ...down.service, problem: null })).toBe(
+      'Not reachable: no answer from http://127.0.0.1:9'
+    );
   });
 
   it('refuses replies of another shape', () => {
@@ -133,6 +139,8 @@ describe('deployment replies', () => {
   it('reads rollouts, unknown states as running', () => {
     expect(rollout('promoted', ['a']).reason).toBe('every check passed');
     expect(rollout('exploded', []).status).toBe('running');
+    const asked = { version: null, result: { reason: 'every check passed', candidate: '3' } };
+    expect(rollout('promoted', [], asked).version).toBe('3');
     expect(rollout('running', ['a', 'b']).progress.map(l => l.message)).toEqual(['a', 'b']);
   });
 });
@@ -178,6 +186,7 @@ class FakeApi implements IDeploymentsApi {
   started: IRolloutJSON | ApiError = rollout('running', ['start']);
   statuses: (IRolloutJSON | ApiError)[] = [];
   rolledBack: string | ApiError = 'flowers: production 2 → 1 (rollback)';
+  stopped: IRolloutJSON | ApiError = rollout('running', ['start']);
 
   async deployments(path: string): Promise<IDeploymentsJSON> {
     this.calls.push(`deployments ${path}`);
@@ -198,6 +207,13 @@ class FakeApi implements IDeploymentsApi {
       throw next ?? new ApiError(0, 'no reply');
     }
     return next;
+  }
+  async stopRollout(id: string): Promise<IRolloutJSON> {
+    this.calls.push(`stop ${id}`);
+    if (this.stopped instanceof ApiError) {
+      throw this.stopped;
+    }
+    return this.stopped;
   }
   async rollback(path: string, target: string): Promise<string> {
     this.calls.push(`rollback ${path} ${target}`);
@@ -340,6 +356,38 @@ describe('the deployments model', () => {
     api.rolledBack = new ApiError(400, "alias 'production' has no earlier version recorded");
     await model.rollback('prod');
     expect(model.state.actions.prod.failed).toBe(true);
+  });
+
+  it('stops the rollout it follows; it rolls back at its next step', async () => {
+    await model.follow('a.ipynb');
+    await model.stop('prod');
+    expect(api.calls.filter(c => c.startsWith('stop'))).toEqual([]); // nothing to stop
+    api.statuses.push(rollout('rolled_back', ['a'], { error: 'stopped from the panel' }));
+    await model.deploy('prod');
+    await model.stop('prod');
+    expect(api.calls).toContain('stop abc');
+    expect(model.state.actions.prod.message).toBe(
+      'stopping: the rollout rolls back at its next step…'
+    );
+    await jest.advanceTimersByTimeAsync(POLL_MS);
+    expect(model.state.actions.prod).toMatchObject({
+      busy: false,
+      failed: true,
+      message: 'Rolled back: stopped from the panel'
+    });
+  });
+
+  it('says why a rollout could not be stopped, unless it had already ended', async () => {
+    await model.follow('a.ipynb');
+    await model.deploy('prod');
+    api.stopped = new ApiError(409, "rollout 'abc' already ended (promoted)");
+    await model.stop('prod');
+    expect(model.state.actions.prod.message).toBeNull(); // the running rollout's, unchanged
+    api.stopped = new ApiError(0, 'cannot reach the Jupyter server');
+    await model.stop('prod');
+    expect(model.state.actions.prod.message).toBe(
+      'cannot stop the rollout: cannot reach the Jupyter server'
+    );
   });
 
   it('stops polling for a notebook no longer followed', async () => {
