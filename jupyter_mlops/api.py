@@ -405,7 +405,7 @@ class ServeOptions:
     max_body: str = "10MB"
     max_rows: int = 10_000
     batch_max: int = 32
-    batch_wait: str = "0ms"
+    batch_wait: str = "2ms"
     token: str | None = None
 
 

@@ -92,8 +92,9 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--batch-wait",
         metavar="DURATION",
-        default="0ms",
-        help="how long a request may wait for others to batch with (default: 0ms: only those already queued)",
+        default="2ms",
+        help="under load, how long a request may wait for others to batch with (default: 2ms; "
+        "a lone client never waits)",
     )
     serve.add_argument("--no-batch", action="store_true", help="predict every request on its own")
     serve.add_argument(

@@ -1,8 +1,10 @@
 """Micro-batching: concurrent requests to one version answered by one ``predict`` call.
 
-Requests arriving while the event loop is busy are queued; the queue is flushed on the
-loop's next turn (``wait_s`` 0: no added latency, batches form from whatever arrived
-meanwhile) or after ``wait_s``, or at once when it holds ``max_rows`` rows. Each request
+Requests arriving while the event loop is busy are queued; the queue is flushed after
+``wait_s`` (2 ms by default: under load a batch then gathers the requests of every busy
+client instead of the few that arrived during the last ``predict``), or at once when it
+holds ``max_rows`` rows. A lone client does not wait: after a batch of one request, the next
+flush happens on the loop's next turn. Each request
 gets its own slice of the batch's predictions. If the batched call raises, each request
 is predicted alone, so one bad request cannot fail the others. A version whose batched
 answers differ from its unbatched ones (checked at load) is never batched.
@@ -36,6 +38,7 @@ class MicroBatcher:
         self._pending: list[tuple[Rows, asyncio.Future[Any]]] = []
         self._pending_rows = 0
         self._flush_handle: asyncio.Handle | asyncio.TimerHandle | None = None
+        self._last_batch = 0  # requests in the last flushed batch
 
     async def predict(self, rows: Rows) -> Any:
         """The predictions for ``rows``, possibly computed together with other requests'."""
@@ -49,9 +52,10 @@ class MicroBatcher:
         if self._pending_rows >= self.max_rows:
             self._flush()
         elif self._flush_handle is None:
+            busy = self._last_batch > 1  # other clients are sending too: worth waiting for them
             self._flush_handle = (
                 loop.call_later(self.wait_s, self._flush)
-                if self.wait_s > 0
+                if busy and self.wait_s > 0
                 else loop.call_soon(self._flush)
             )
         return await future
@@ -64,6 +68,7 @@ class MicroBatcher:
         pending, self._pending, self._pending_rows = self._pending, [], 0
         if not pending:
             return
+        self._last_batch = len(pending)
         self.on_batch(len(pending))
         if len(pending) == 1:
             _settle(pending[0][1], self.served.predict, pending[0][0])

@@ -33,7 +33,7 @@ class ServeConfig:
     max_body_bytes: int = 10 * 10**6
     max_rows: int = 10_000
     batch_max_rows: int = 32
-    batch_wait_seconds: float = 0.0
+    batch_wait_seconds: float = 0.002
     token: str | None = None
 
     def check(self) -> ServeConfig:

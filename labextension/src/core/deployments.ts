@@ -121,6 +121,7 @@ export function parseRollout(value: unknown): IRolloutJSON {
     target: text(value.target) ?? '',
     version: text(value.version) ?? text(result.candidate),
     status: ROLLOUT_STATUSES.has(status) ? (status as RolloutStatus) : 'running',
+    stopping: value.stopping === true,
     progress: items(value.progress).map(line => ({
       kind: text(line.kind) ?? '',
       message: text(line.message) ?? ''
@@ -174,11 +175,14 @@ export function serviceDown(service: IServiceStateJSON): string {
   return `Not reachable: ${service.problem ?? `no answer from ${service.url}`}`;
 }
 
-/** One line for a finished rollout (null while it runs). */
+/** What the rollout is doing while it runs, asked to stop. */
+export const STOPPING = 'stopping: the rollout rolls back at its next step…';
+
+/** One line for a finished rollout or one stopping (null while it just runs). */
 export function rolloutOutcome(rollout: IRolloutJSON): string | null {
   switch (rollout.status) {
     case 'running':
-      return null;
+      return rollout.stopping ? STOPPING : null;
     case 'promoted':
       return `Promoted: version ${rollout.version ?? 'the candidate'} now serves target ${rollout.target}.`;
     case 'rolled_back':

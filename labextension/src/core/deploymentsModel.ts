@@ -10,7 +10,7 @@
 
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { rolloutOutcome } from './deployments';
+import { rolloutOutcome, STOPPING } from './deployments';
 import { ApiError, IDeploymentsApi, IDeploymentsJSON, IRolloutJSON } from './types';
 
 /** Consecutive failed polls after which a rollout is reported lost. */
@@ -206,7 +206,7 @@ export class DeploymentsModel {
       if (generation === this.generation && this.busy(target)) {
         this.setAction(target, {
           ...this._state.actions[target],
-          message: 'stopping: the rollout rolls back at its next step…'
+          message: STOPPING
         });
       }
     } catch (error) {

@@ -249,6 +249,8 @@ export interface IRolloutJSON {
   /** The version rolled out: as asked, else the result's candidate once known. */
   version: string | null;
   status: RolloutStatus;
+  /** Asked to stop, still running: it rolls back at its next step. */
+  stopping: boolean;
   /** Its progress lines, oldest first. */
   progress: { kind: string; message: string }[];
   /** The result's one-line outcome reason (promoted: "every check passed"), when finished. */

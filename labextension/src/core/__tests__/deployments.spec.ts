@@ -165,6 +165,9 @@ describe('deployment texts', () => {
     const move = parseDeployments(deploymentsReply()).targets[0].history[0];
     expect(moveText(move)).toBe('production (unset) → 1');
     expect(rolloutOutcome(rollout('running', []))).toBeNull();
+    expect(rolloutOutcome(rollout('running', [], { stopping: true }))).toBe(
+      'stopping: the rollout rolls back at its next step…'
+    );
     expect(rolloutOutcome(rollout('promoted', []))).toBe(
       'Promoted: version 2 now serves target prod.'
     );
@@ -362,13 +365,18 @@ describe('the deployments model', () => {
     await model.follow('a.ipynb');
     await model.stop('prod');
     expect(api.calls.filter(c => c.startsWith('stop'))).toEqual([]); // nothing to stop
-    api.statuses.push(rollout('rolled_back', ['a'], { error: 'stopped from the panel' }));
+    api.statuses.push(
+      rollout('running', ['a'], { stopping: true }),
+      rollout('rolled_back', ['a'], { error: 'stopped from the panel' })
+    );
     await model.deploy('prod');
     await model.stop('prod');
     expect(api.calls).toContain('stop abc');
     expect(model.state.actions.prod.message).toBe(
       'stopping: the rollout rolls back at its next step…'
     );
+    await jest.advanceTimersByTimeAsync(POLL_MS);
+    expect(model.state.actions.prod.message).toMatch(/^stopping/); // still, from the server
     await jest.advanceTimersByTimeAsync(POLL_MS);
     expect(model.state.actions.prod).toMatchObject({
       busy: false,
