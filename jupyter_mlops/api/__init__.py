@@ -9,26 +9,33 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlops.api.deployment import (
+    ServeOptions,
+    deploy,
+    deploy_target,
+    deployments,
+    history,
+    rollback,
+    rollback_target,
+    serve,
+)
 from jupyter_mlops.errors import FileSystemError, MlopsError, PipelineError
 from jupyter_mlops.execute.runner import RunOptions
 from jupyter_mlops.pipeline.layout import Target, default_output_dir, resolve_target
 
 if TYPE_CHECKING:
     from jupyter_mlops.artifacts.gc import Collection, StoreUsage
-    from jupyter_mlops.deploy.rollout.result import RolloutEvent, RolloutResult
-    from jupyter_mlops.deploy.targets import Target as DeployTarget
     from jupyter_mlops.execute.run_result import RunResult
     from jupyter_mlops.extract.sync_check import SyncReport
     from jupyter_mlops.pipeline.model import Pipeline
     from jupyter_mlops.quality.ci_workflow import PipelineTarget
     from jupyter_mlops.quality.fixtures import Captured
     from jupyter_mlops.quality.schemas import SchemaWrite
-    from jupyter_mlops.registry.alias_history import ModelHistory, RolledBack
     from jupyter_mlops.registry.promotion import Promotion
 
 __all__ = [
@@ -251,40 +258,6 @@ def promote(
     return move_alias(uri, name, version=version, alias=alias, force=force)
 
 
-def history(
-    target: str,
-    alias: str | None = None,
-    tracking_uri: str | None = None,
-    limit: int | None = None,
-) -> ModelHistory:
-    """The recorded alias moves of the model of ``target`` (folder, notebook or model
-    name), oldest first: only ``alias``'s when given, the latest ``limit`` when given."""
-    from jupyter_mlops.errors import PromotionError
-    from jupyter_mlops.registry.alias_history import ModelHistory, alias_history
-    from jupyter_mlops.registry.promotion import resolve_model
-    from jupyter_mlops.tracking.store import make_client, mlflow_errors
-
-    if limit is not None and limit < 1:
-        raise PromotionError(f"the history limit must be at least 1, not {limit}")
-    name, uri = resolve_model(target, tracking_uri)
-    with mlflow_errors(uri, f"read the alias history of model '{name}'"):
-        moves = alias_history(make_client(uri), name, alias)
-    return ModelHistory(name, tuple(moves[-limit:] if limit else moves))
-
-
-def rollback(target: str, alias: str = "production", tracking_uri: str | None = None) -> RolledBack:
-    """Move ``alias`` of the model of ``target`` back to the version it held before its
-    current one (recorded; its traffic split cleared)."""
-    from jupyter_mlops.registry.alias_history import RolledBack
-    from jupyter_mlops.registry.alias_history import rollback as roll_back
-    from jupyter_mlops.registry.promotion import resolve_model
-    from jupyter_mlops.tracking.store import make_client, mlflow_errors
-
-    name, uri = resolve_model(target, tracking_uri)
-    with mlflow_errors(uri, f"roll back alias '{alias}' of model '{name}'"):
-        return RolledBack(name, roll_back(make_client(uri), name, alias))
-
-
 def gc(target: str | Path, keep_runs: int | None = None, dry_run: bool = False) -> Collection:
     """``gc``: remove the objects of a pipeline's artifact store that no kept cache entry
     and no record a run still owes references (``keep_runs``: each step's latest results)."""
@@ -388,117 +361,3 @@ def ci_init(
     text = ci_workflow.workflow_yaml(targets, list(install or ci_workflow.default_install(root)))
     ci_workflow.write_workflow(Path(output), text, force)
     return WorkflowWritten(Path(output), targets)
-
-
-@dataclass(frozen=True)
-class ServeOptions:
-    """``serve``'s settings as given (sizes and durations as text, e.g. ``10MB``, ``5s``)."""
-
-    alias: str = "production"
-    host: str = "127.0.0.1"
-    port: int = 8080
-    workers: int = 1
-    tracking_uri: str | None = None
-    poll_interval: str = "5s"
-    log_dir: str | None = "serve-log"
-    log_sample: float = 1.0
-    max_body: str = "10MB"
-    max_rows: int = 10_000
-    batch_max: int = 32
-    batch_wait: str = "2ms"
-    token: str | None = None
-
-
-def serve(
-    target: str, options: ServeOptions | None = None, announce: Callable[[str], None] = print
-) -> None:
-    """Serve the model of ``target`` (a model name, pipeline folder or notebook) until
-    stopped; ``announce`` gets the line saying where it listens."""
-    from jupyter_mlops.deploy.serving import config as serving
-    from jupyter_mlops.deploy.serving.follower import check_servable
-    from jupyter_mlops.deploy.serving.process import run_service
-    from jupyter_mlops.registry.promotion import resolve_model
-
-    options = options or ServeOptions()
-    name, uri = resolve_model(target, options.tracking_uri)
-    config = serving.ServeConfig(
-        model=name,
-        tracking_uri=uri,
-        alias=options.alias,
-        host=options.host,
-        port=options.port,
-        workers=options.workers,
-        poll_seconds=serving.parse_duration(options.poll_interval, "--poll-interval"),
-        log_dir=Path(options.log_dir) if options.log_dir else None,
-        log_sample=options.log_sample,
-        max_body_bytes=serving.parse_size(options.max_body, "--max-body"),
-        max_rows=options.max_rows,
-        batch_max_rows=options.batch_max,
-        batch_wait_seconds=serving.parse_duration(options.batch_wait, "--batch-wait"),
-        token=serving.token_from_env(options.token),
-    ).check()
-    for warning in check_servable(uri, name, options.alias):
-        announce(f"warning: {warning}")
-    run_service(config, announce)
-
-
-def deploy(
-    pipeline: str | Path,
-    target: str,
-    version: str | None = None,
-    alias: str | None = None,
-    strategy: str | None = None,
-    tracking_uri: str | None = None,
-    progress: Callable[[RolloutEvent], None] | None = None,
-) -> RolloutResult:
-    """Roll a version of the model of ``pipeline`` (folder or notebook) out to deploy target
-    ``target`` of its pipeline.yaml: ``version``, else the version ``alias`` (default
-    ``challenger``) points at, with ``strategy`` (default: the target's). Returns when it is
-    promoted or rolled back; ``progress`` gets each step as it happens."""
-    from jupyter_mlops.deploy.rollout.runner import RolloutRequest, run_rollout
-    from jupyter_mlops.deploy.targets import STRATEGIES, read_target
-    from jupyter_mlops.errors import DeployError
-    from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
-    from jupyter_mlops.registry.models import CHALLENGER, get_alias_version
-    from jupyter_mlops.registry.promotion import resolve_model
-
-    if version is not None and alias is not None:
-        raise DeployError("give --version or --alias, not both")
-    if strategy is not None and strategy not in STRATEGIES:
-        raise DeployError(f"--strategy {strategy!r} is not one of {', '.join(STRATEGIES)}")
-    pipeline_file = read_pipeline_file(resolve_target(pipeline).folder)
-    settings = read_target(pipeline_file, target)
-    name, uri = resolve_model(str(pipeline_file.folder), tracking_uri)
-    if version is None:
-        alias = alias or CHALLENGER
-        version = get_alias_version(uri, name, alias)
-        if version is None:
-            raise DeployError(f"model '{name}' has no alias '{alias}': name a --version", name=name)
-    request = RolloutRequest(uri, name, settings, str(version), strategy or settings.strategy)
-    return run_rollout(request, progress)
-
-
-def deploy_target(pipeline: str | Path, name: str) -> DeployTarget:
-    """Deploy target ``name`` of the pipeline.yaml of ``pipeline`` (folder or notebook)."""
-    from jupyter_mlops.deploy.targets import read_target
-    from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
-
-    return read_target(read_pipeline_file(resolve_target(pipeline).folder), name)
-
-
-def rollback_target(pipeline: str | Path, name: str, tracking_uri: str | None = None) -> RolledBack:
-    """Move the alias that deploy target ``name`` of ``pipeline`` serves back to its
-    previous holder (recorded; the service follows)."""
-    settings = deploy_target(pipeline, name)
-    return rollback(str(resolve_target(pipeline).folder), settings.alias, tracking_uri)
-
-
-def deployments(
-    target: str | Path, tracking_uri: str | None = None, history_limit: int = 10
-) -> dict[str, Any]:
-    """Every deploy target of the pipeline of ``target`` (folder or notebook): its
-    settings, the live state of its service and the latest ``history_limit`` moves of its
-    alias, newest first (``deploy/status.py``); no targets before it is extracted."""
-    from jupyter_mlops.deploy.status import deployments_status
-
-    return deployments_status(resolve_target(target).folder, tracking_uri, history_limit)
