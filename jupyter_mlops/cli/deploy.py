@@ -12,13 +12,11 @@ import json
 from typing import TYPE_CHECKING
 
 from jupyter_mlops import api
+from jupyter_mlops.cli.options import add_tracking_uri
 from jupyter_mlops.deploy.targets import STRATEGIES
 
 if TYPE_CHECKING:
     from jupyter_mlops.deploy.rollout.result import RolloutEvent
-TRACKING_HELP = (
-    "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///<project>/mlflow.db)"
-)
 
 
 def add_deploy_parser(commands: argparse._SubParsersAction) -> None:
@@ -42,7 +40,7 @@ def add_deploy_parser(commands: argparse._SubParsersAction) -> None:
         "--alias", help="roll out the version this alias points at (default: challenger)"
     )
     deploy.add_argument("--strategy", choices=STRATEGIES, help="override the target's strategy")
-    deploy.add_argument("--tracking-uri", help=TRACKING_HELP)
+    add_tracking_uri(deploy)
     deploy.add_argument(
         "--json", action="store_true", help="print the rollout's result as JSON, no progress"
     )

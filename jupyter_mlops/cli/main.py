@@ -38,6 +38,7 @@ if (
     signal.signal(signal.SIGINT, _interrupted_while_importing)
 
 from jupyter_mlops import __version__, api  # noqa: E402
+from jupyter_mlops.cli.options import add_tracking_uri  # noqa: E402
 from jupyter_mlops.errors import ExtractionErrors, MlopsError  # noqa: E402
 from jupyter_mlops.execute.status import RunStatus  # noqa: E402
 
@@ -173,11 +174,7 @@ def add_run_parser(commands: argparse._SubParsersAction) -> None:
         default="papermill",
         help="papermill (default: runs each step notebook, keeps it as the report) or inprocess",
     )
-    run.add_argument(
-        "--tracking-uri",
-        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, "
-        "else sqlite:///<project>/mlflow.db)",
-    )
+    add_tracking_uri(run)
     run.add_argument("--no-track", action="store_true", help="do not record the run in MLflow")
     run.add_argument(
         "--json", action="store_true", help="print a JSON summary on stdout (progress on stderr)"
@@ -270,11 +267,7 @@ def add_promote_parser(commands: argparse._SubParsersAction) -> None:
     promote.add_argument(
         "--force", action="store_true", help="promote even a version the gates rejected"
     )
-    promote.add_argument(
-        "--tracking-uri",
-        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, "
-        "else sqlite:///<project>/mlflow.db)",
-    )
+    add_tracking_uri(promote)
     promote.set_defaults(command=promote_command)
 
 

@@ -7,10 +7,8 @@ import argparse
 import json
 
 from jupyter_mlops import api
+from jupyter_mlops.cli.options import add_tracking_uri
 
-TRACKING_URI_HELP = (
-    "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///<project>/mlflow.db)"
-)
 TARGET_HELP = "a pipeline folder, its notebook, or a registered model name"
 
 
@@ -28,7 +26,7 @@ def add_history_parser(commands: argparse._SubParsersAction) -> None:
     history.add_argument(
         "--json", action="store_true", help='print {"model": NAME, "moves": [...]} as JSON'
     )
-    history.add_argument("--tracking-uri", help=TRACKING_URI_HELP)
+    add_tracking_uri(history)
     history.set_defaults(command=history_command)
 
 
@@ -59,7 +57,7 @@ def add_rollback_parser(commands: argparse._SubParsersAction) -> None:
     rollback.add_argument(
         "--alias", default="production", help="the alias to move back (default: production)"
     )
-    rollback.add_argument("--tracking-uri", help=TRACKING_URI_HELP)
+    add_tracking_uri(rollback)
     rollback.set_defaults(command=rollback_command)
 
 

@@ -9,10 +9,7 @@ from __future__ import annotations
 import argparse
 
 from jupyter_mlops import api
-
-TRACKING_HELP = (
-    "MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else sqlite:///<project>/mlflow.db)"
-)
+from jupyter_mlops.cli.options import add_tracking_uri
 
 
 def add_serve_parser(commands: argparse._SubParsersAction) -> None:
@@ -49,7 +46,7 @@ def add_serve_parser(commands: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--workers", metavar="N", type=int, default=1, help="worker processes (default: 1)"
     )
-    serve.add_argument("--tracking-uri", metavar="URI", help=TRACKING_HELP)
+    add_tracking_uri(serve)
     serve.add_argument(
         "--poll-interval",
         metavar="DURATION",

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jupyter_mlops.errors import PromotionError
+from jupyter_mlops.registry.registered import registered_model
 from jupyter_mlops.tracking.tags import GATE, HISTORY_PREFIX
 
 log = logging.getLogger(__name__)
@@ -198,7 +199,7 @@ def _record(client: Any, name: str, millis: int, move: AliasMove) -> None:
 
 def alias_history(client: Any, name: str, alias: str | None = None) -> list[AliasMove]:
     """The recorded moves of ``name`` (only ``alias``'s when given), oldest first."""
-    tags = _registered_model(client, name).tags
+    tags = registered_model(client, name).tags
     moves = []
     for key in sorted(key for key in tags if _KEY.fullmatch(key)):
         try:
@@ -261,20 +262,7 @@ def _gate_of(client: Any, name: str, version: str, alias: str) -> str | None:
 
 def registered_aliases(client: Any, name: str) -> dict[str, str]:
     """Alias → version of registered model ``name``; ``PromotionError`` when unknown."""
-    return {alias: str(v) for alias, v in _registered_model(client, name).aliases.items()}
-
-
-def _registered_model(client: Any, name: str) -> Any:
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return client.get_registered_model(name)
-    except MlflowException as exc:
-        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-            raise PromotionError(
-                f"no registered model '{name}' in {client.tracking_uri}", name=name
-            ) from None
-        raise
+    return {alias: str(v) for alias, v in registered_model(client, name).aliases.items()}
 
 
 def _unique_millis() -> int:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jupyter_mlops.errors import DeployError
+from jupyter_mlops.registry.registered import registered_model
 from jupyter_mlops.tracking.tags import TRAFFIC_PREFIX
 
 
@@ -110,7 +111,7 @@ def read_served(client: Any, name: str, alias: str) -> tuple[str | None, Traffic
     """``(version alias points at, its split)`` of registered model ``name``; the split
     defaults to 100 % to that version. ``DeployError`` for an unknown model, a malformed
     split tag, or an unset alias with no split (nothing to serve)."""
-    model = _registered_model(client, name)
+    model = registered_model(client, name, DeployError)
     version = model.aliases.get(alias)
     version = str(version) if version is not None else None
     value = model.tags.get(traffic_key(alias))
@@ -134,7 +135,7 @@ def read_served(client: Any, name: str, alias: str) -> tuple[str | None, Traffic
 def write_traffic(client: Any, name: str, alias: str, split: TrafficSplit) -> None:
     """Store ``split`` as the traffic of ``alias``; ``DeployError`` when the model or one
     of the split's versions does not exist."""
-    _registered_model(client, name)
+    registered_model(client, name, DeployError)
     for version in sorted(split.versions(), key=int):
         _check_version_exists(client, name, version)
     updated = datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -145,19 +146,6 @@ def write_traffic(client: Any, name: str, alias: str, split: TrafficSplit) -> No
 def clear_traffic(client: Any, name: str, alias: str) -> None:
     """Drop ``alias``'s split: the alias's version gets 100 % again (no-op when unset)."""
     client.delete_registered_model_tag(name, traffic_key(alias))
-
-
-def _registered_model(client: Any, name: str) -> Any:
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return client.get_registered_model(name)
-    except MlflowException as exc:
-        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-            raise DeployError(
-                f"no registered model '{name}' in {client.tracking_uri}", name=name
-            ) from None
-        raise
 
 
 def _check_version_exists(client: Any, name: str, version: str) -> None:

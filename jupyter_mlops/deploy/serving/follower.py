@@ -89,28 +89,18 @@ def check_servable(tracking_uri: str, name: str, alias: str) -> list[str]:
     """Warnings about serving ``alias`` of ``name`` (it has no version yet: the service
     starts unready and picks it up when set); ``DeployError`` when there is no such
     registered model or its traffic split is malformed."""
-    from mlflow.exceptions import MlflowException
-
     from jupyter_mlops.errors import DeployError
+    from jupyter_mlops.registry.registered import registered_model
     from jupyter_mlops.registry.traffic import traffic_key
     from jupyter_mlops.tracking.store import make_client, mlflow_errors
 
     with mlflow_errors(tracking_uri, f"read registered model '{name}'"):
         client = make_client(tracking_uri)
-        try:
-            model = client.get_registered_model(name)
-        except MlflowException as exc:
-            if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-                raise DeployError(
-                    f"no registered model '{name}' in {tracking_uri}", name=name
-                ) from None
-            raise
+        model = registered_model(client, name, DeployError)
         if alias not in model.aliases and traffic_key(alias) not in model.tags:
             return [
                 f"model '{name}' has no alias '{alias}' yet: the service answers 503 until "
                 f"`jupyter mlops promote {name} --alias {alias}` (or a deploy) sets it"
             ]
-        read_served(
-            client, name, alias
-        )  # a malformed split: DeployError now, not at the first poll
+        read_served(client, name, alias)  # a malformed split fails now, not at the first poll
     return []
