@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.api.deployment import (
     ServeOptions,
+    abort_deploy,
     deploy,
     deploy_target,
     deployments,
@@ -45,6 +46,7 @@ __all__ = [
     "ServeOptions",
     "Target",
     "WorkflowWritten",
+    "abort_deploy",
     "capture_fixtures",
     "check",
     "ci_init",

@@ -139,6 +139,22 @@ def deploy(
     return run_rollout(request, progress)
 
 
+def abort_deploy(pipeline: str | Path, target: str, tracking_uri: str | None = None) -> str:
+    """Clear the traffic split a rollout to ``target`` left on its alias (its process gone):
+    the alias's version serves 100 %; what was done, as one line."""
+    from jupyter_mlops.deploy.rollout.runner import abort_rollout
+    from jupyter_mlops.registry.promotion import resolve_model
+    from jupyter_mlops.tracking.store import make_client, mlflow_errors
+
+    settings = deploy_target(pipeline, target)
+    name, uri = resolve_model(str(resolve_target(pipeline).folder), tracking_uri)
+    with mlflow_errors(uri, f"clear the traffic split of alias '{settings.alias}' of '{name}'"):
+        cleared = abort_rollout(make_client(uri), name, settings.alias)
+    if cleared is None:
+        return f"{name}: alias '{settings.alias}' has no traffic split: nothing to abort"
+    return f"{name}: rollout {cleared} aborted; alias '{settings.alias}' serves its version 100 %"
+
+
 def deploy_target(pipeline: str | Path, name: str) -> DeployTarget:
     """Deploy target ``name`` of the pipeline.yaml of ``pipeline`` (folder or notebook)."""
     from jupyter_mlops.deploy.targets import read_target

@@ -39,6 +39,11 @@ def add_deploy_parser(commands: argparse._SubParsersAction) -> None:
     which.add_argument(
         "--alias", help="roll out the version this alias points at (default: challenger)"
     )
+    which.add_argument(
+        "--abort",
+        action="store_true",
+        help="clear the traffic split a killed rollout left on the target's alias (recorded)",
+    )
     deploy.add_argument("--strategy", choices=STRATEGIES, help="override the target's strategy")
     add_tracking_uri(deploy)
     deploy.add_argument(
@@ -54,6 +59,9 @@ def print_event(event: RolloutEvent) -> None:
 
 def deploy_command(args: argparse.Namespace) -> int:
     """``jupyter mlops deploy``: 0 promoted, 1 rolled back."""
+    if args.abort:
+        print(api.abort_deploy(args.pipeline, args.target, args.tracking_uri))
+        return 0
     result = api.deploy(
         args.pipeline,
         args.target,

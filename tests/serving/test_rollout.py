@@ -379,7 +379,19 @@ def test_rollouts_that_cannot_start_are_refused(
     client = client_for(store)
     write_traffic(client, NAME, "production", TrafficSplit({"1": 100}, rollout="r-other"))
     refused(f"alias 'production' of model '{NAME}' is in rollout r-other", version="2")
-    clear_traffic(client, NAME, "production")
+    aborted = api.abort_deploy(pipeline, "prod", tracking_uri=store)
+    assert (
+        aborted == f"{NAME}: rollout r-other aborted; alias 'production' serves its version 100 %"
+    )
+    last = api.history(NAME, alias="production", tracking_uri=store).moves[-1]
+    assert (last.reason, last.rollout, last.from_version, last.to_version) == (
+        "abort",
+        "r-other",
+        "1",
+        "1",
+    )
+    nothing = api.abort_deploy(pipeline, "prod", tracking_uri=store)
+    assert nothing == f"{NAME}: alias 'production' has no traffic split: nothing to abort"
     file = pipeline / "pipeline.yaml"
     text = file.read_text()
     monkeypatch.delenv("SERVE_TOKEN", raising=False)

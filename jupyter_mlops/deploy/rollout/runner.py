@@ -112,8 +112,8 @@ def _stable_version(client: Any, request: RolloutRequest) -> str:
     if stable is None or split.rollout is not None:
         raise DeployError(
             f"alias '{alias}' of model '{name}' is in rollout {split.rollout} (registered-model "
-            f"tag {traffic_key(alias)}); wait for it to end, or delete that tag if its "
-            "process is gone",
+            f"tag {traffic_key(alias)}); wait for it to end, or clear it with `jupyter mlops "
+            "deploy PIPELINE TARGET --abort` if its process is gone",
             name=name,
         )
     if stable == candidate:
@@ -125,6 +125,24 @@ def _stable_version(client: Any, request: RolloutRequest) -> str:
             name=name,
         )
     return stable
+
+
+def abort_rollout(client: Any, name: str, alias: str) -> str | None:
+    """Clear the traffic split ``alias`` of ``name`` carries (a rollout whose process is
+    gone): the alias's version serves 100 % again, the alias does not move; recorded in the
+    history. Returns the id of the rollout cleared, None when there was no split."""
+    from jupyter_mlops.registry.alias_history import record_unmoved
+    from jupyter_mlops.registry.traffic import clear_traffic, read_served, traffic_key
+
+    model = client.get_registered_model(name)
+    if traffic_key(alias) not in model.tags:
+        return None
+    _, split = read_served(client, name, alias)
+    clear_traffic(client, name, alias)
+    record_unmoved(
+        client, name, alias, "abort", rollout=split.rollout, note="traffic split cleared"
+    )
+    return split.rollout or "(no rollout id)"
 
 
 def _check_service(service: ServiceClient, request: RolloutRequest) -> None:
