@@ -241,3 +241,26 @@ def test_rows_pending_at_interpreter_exit_are_written(tmp_path):
     subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=120)
 
     assert list(read_request_log(tmp_path, "m")["request_id"]) == ["exit"]
+
+
+def test_rows_are_tabled_in_chunks_and_chunk_types_are_unified(tmp_path):
+    """The writer turns rows into Arrow tables a chunk at a time (short GIL holds); chunks
+    whose feature types differ still make one file (int and float → double), and types that
+    cannot be unified (a number, then text) make one file per chunk: no row is lost."""
+    from jupyter_mlops.deploy.serving.request_log import CHUNK_ROWS
+
+    log = RequestLog(tmp_path, "m", rotate_rows=10 * CHUNK_ROWS, rotate_seconds=3600)
+    values = [1] * CHUNK_ROWS + [1.5] * CHUNK_ROWS
+    for i, value in enumerate(values):
+        log.log(f"r{i}", T0, "1", ["x"], [[value]], [0], 0.001)
+    assert log.flush(WAIT)
+    [one] = files(tmp_path)
+    table = pq.read_table(one)
+    assert table.num_rows == len(values)
+    assert str(table.schema.field("x").type) == "double"
+    for i, value in enumerate([2] * CHUNK_ROWS + ["text"] * 10):
+        log.log(f"s{i}", T0, "1", ["x"], [[value]], [0], 0.001)
+    log.close()
+    later = [p for p in files(tmp_path) if p != one]
+    assert sum(pq.read_table(p).num_rows for p in later) == CHUNK_ROWS + 10
+    assert log.dropped == 0

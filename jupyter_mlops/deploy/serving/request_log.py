@@ -52,6 +52,7 @@ LOG_COLUMNS = (
     "shadow_of",
 )
 MAX_REPORTED = 100  # distinct drop reasons logged; later ones are only counted
+CHUNK_ROWS = 1000  # rows turned into an Arrow table at a time by the writer thread
 _logger = logging.getLogger(__name__)
 _STOP = object()
 
@@ -161,8 +162,10 @@ class RequestLog:
                 _logger.exception("request log on_drop callback failed")
 
     def _run(self) -> None:
-        """The writer thread: collect rows, write a file per rotation, until ``_STOP``."""
-        pending: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+        """The writer thread: collect rows, write a file per rotation, until ``_STOP``.
+        Rows become Arrow tables ``CHUNK_ROWS`` at a time: building one holds the GIL, so
+        a small chunk keeps the pause it causes the service's event loop short."""
+        batch = _Batch()
         deadline: float | None = None
         while True:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -171,20 +174,20 @@ class RequestLog:
             except queue.Empty:
                 item = None
             if item is _STOP or isinstance(item, _Flush):
-                self._write(pending)
-                pending, deadline = [], None
+                self._write(batch)
+                batch, deadline = _Batch(), None
                 if not isinstance(item, _Flush):
                     return
                 item.done.set()
                 continue
             if item is not None:
-                pending.extend(self._rows_of(item))
-                if deadline is None and pending:
+                batch.add(self._rows_of(item))
+                if deadline is None and batch.rows:
                     deadline = time.monotonic() + self.rotate_seconds
             due = deadline is not None and time.monotonic() >= deadline
-            if len(pending) >= self.rotate_rows or due:
-                self._write(pending)
-                pending, deadline = [], None
+            if batch.rows >= self.rotate_rows or due:
+                self._write(batch)
+                batch, deadline = _Batch(), None
 
     def _rows_of(self, entry: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
         try:
@@ -193,13 +196,43 @@ class RequestLog:
             self._drop(_row_count(entry[4]), f"a request cannot be logged: {exc}")
             return []
 
-    def _write(self, pending: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> None:
-        if not pending:
+    def _write(self, batch: _Batch) -> None:
+        if not batch.rows:
             return
         try:
-            self._write_table(log_table(pending), self.directory)
+            for table in batch.tables_to_write():
+                self._write_table(table, self.directory)
         except Exception as exc:
-            self._drop(len(pending), f"cannot write a request log file: {exc}")
+            self._drop(batch.rows, f"cannot write a request log file: {exc}")
+
+
+class _Batch:
+    """The rows of the next file: Arrow tables of ``CHUNK_ROWS`` rows, plus the rest."""
+
+    def __init__(self) -> None:
+        self.tables: list[pyarrow.Table] = []
+        self.pending: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+        self.rows = 0
+
+    def add(self, rows: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> None:
+        self.pending.extend(rows)
+        self.rows += len(rows)
+        if len(self.pending) >= CHUNK_ROWS:
+            self.tables.append(log_table(self.pending))
+            self.pending = []
+
+    def tables_to_write(self) -> list[pyarrow.Table]:
+        """One table of every row (chunks whose types differ unified, e.g. int → double),
+        or, when a column's types cannot be unified, one table per chunk."""
+        import pyarrow
+
+        tables = self.tables + ([log_table(self.pending)] if self.pending else [])
+        if len(tables) == 1:
+            return tables
+        try:
+            return [pyarrow.concat_tables(tables, promote_options="permissive")]
+        except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError):
+            return tables
 
 
 def _row_count(rows: Any) -> int:
