@@ -9,6 +9,7 @@ versions in its own thread and hands them over with ``call_soon_threadsafe``.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import shutil
@@ -152,6 +153,8 @@ class PredictionService:
             if versions.get(version) is not batcher.served:
                 self._retiring.append(batcher.served)
         self._release_idle()
+        if old is None:  # the libraries and the first model: left out of gen-2 collections
+            gc.freeze()  # (a pause of tens of ms in a process this size); later versions are not
         log.info("serving %s: %s", self.config.model, split.to_json())
 
     def _release_idle(self) -> None:
