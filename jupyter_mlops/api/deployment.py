@@ -38,15 +38,21 @@ def history(
     return ModelHistory(name, tuple(moves[-limit:] if limit else moves))
 
 
-def rollback(target: str, alias: str = "production", tracking_uri: str | None = None) -> RolledBack:
-    """Move ``alias`` of the model of ``target`` back to the version it held before its
-    current one (recorded; its traffic split cleared)."""
+def rollback(
+    target: str,
+    alias: str = "production",
+    tracking_uri: str | None = None,
+    model: str | None = None,
+) -> RolledBack:
+    """Move ``alias`` of the model of ``target`` (``model`` of a pipeline registering
+    several) back to the version it held before its current one (recorded; its traffic
+    split cleared)."""
     from jupyter_mlops.registry.alias_history import RolledBack
     from jupyter_mlops.registry.alias_history import rollback as roll_back
     from jupyter_mlops.registry.promotion import resolve_model
     from jupyter_mlops.tracking.store import make_client, mlflow_errors
 
-    name, uri = resolve_model(target, tracking_uri)
+    name, uri = resolve_model(target, tracking_uri, model)
     with mlflow_errors(uri, f"roll back alias '{alias}' of model '{name}'"):
         return RolledBack(name, roll_back(make_client(uri), name, alias))
 
@@ -129,7 +135,7 @@ def deploy(
         raise DeployError(f"--strategy {strategy!r} is not one of {', '.join(STRATEGIES)}")
     pipeline_file = read_pipeline_file(resolve_target(pipeline).folder)
     settings = read_target(pipeline_file, target)
-    name, uri = resolve_model(str(pipeline_file.folder), tracking_uri)
+    name, uri = resolve_model(str(pipeline_file.folder), tracking_uri, settings.model)
     if version is None:
         alias = alias or CHALLENGER
         version = get_alias_version(uri, name, alias)
@@ -147,7 +153,7 @@ def abort_deploy(pipeline: str | Path, target: str, tracking_uri: str | None = N
     from jupyter_mlops.tracking.store import make_client, mlflow_errors
 
     settings = deploy_target(pipeline, target)
-    name, uri = resolve_model(str(resolve_target(pipeline).folder), tracking_uri)
+    name, uri = resolve_model(str(resolve_target(pipeline).folder), tracking_uri, settings.model)
     with mlflow_errors(uri, f"clear the traffic split of alias '{settings.alias}' of '{name}'"):
         cleared = abort_rollout(make_client(uri), name, settings.alias)
     if cleared is None:
@@ -167,7 +173,8 @@ def rollback_target(pipeline: str | Path, name: str, tracking_uri: str | None = 
     """Move the alias that deploy target ``name`` of ``pipeline`` serves back to its
     previous holder (recorded; the service follows)."""
     settings = deploy_target(pipeline, name)
-    return rollback(str(resolve_target(pipeline).folder), settings.alias, tracking_uri)
+    folder = str(resolve_target(pipeline).folder)
+    return rollback(folder, settings.alias, tracking_uri, settings.model)
 
 
 def deployments(

@@ -45,7 +45,7 @@ def deploy_link(context: AfterRun) -> None:
 
     failed = []
     for name, version in validated_versions(context).items():
-        for target in targets:
+        for target in (t for t in targets if t.model in (None, name)):
             request = RolloutRequest(context.uri, name, target, version, target.strategy)
             result = run_rollout(request)
             line = f"deploy {target.name}: {result.describe()}"

@@ -40,28 +40,44 @@ def deployments_status(
         return {**shown, "problem": None, "targets": []}
     pipeline_file = read_pipeline_file(folder)
     targets = read_targets(pipeline_file)
-    model, moves, problem = deployed_model(folder, tracking_uri)
-    newest_first = list(reversed(moves))
+    models: dict[str | None, tuple[str | None, list[AliasMove], str | None]] = {}
+    for settings in targets.values():
+        if settings.model not in models:
+            models[settings.model] = deployed_model(folder, tracking_uri, settings.model)
+    first = next(iter(targets.values()), None)
+    model, _, problem = models[first.model] if first else deployed_model(folder, tracking_uri)
     return {
         **shown,
         "pipeline": pipeline_file.pipeline.name,
         "model": model,
         "problem": problem,
         "targets": [
-            {
-                **settings.to_json(),
-                "service": service_state(settings, model),
-                "history": [
-                    move.to_json() for move in newest_first if move.alias == settings.alias
-                ][:history_limit],
-            }
+            _target_state(settings, *models[settings.model], history_limit)
             for settings in targets.values()
         ],
     }
 
 
+def _target_state(
+    settings: Target,
+    model: str | None,
+    moves: list[AliasMove],
+    problem: str | None,
+    history_limit: int,
+) -> dict[str, Any]:
+    """One target: its settings, its service's state and its alias's latest moves."""
+    newest_first = [move.to_json() for move in reversed(moves) if move.alias == settings.alias]
+    return {
+        **settings.to_json(),
+        "model": model,
+        "problem": problem,
+        "service": service_state(settings, model),
+        "history": newest_first[:history_limit],
+    }
+
+
 def deployed_model(
-    folder: Path, tracking_uri: str | None
+    folder: Path, tracking_uri: str | None, model: str | None = None
 ) -> tuple[str | None, list[AliasMove], str | None]:
     """(registered model, its recorded alias moves oldest first, why either is unknown) of
     the pipeline in ``folder``; reading never creates a store."""
@@ -71,7 +87,7 @@ def deployed_model(
     from jupyter_mlops.tracking.store import make_client, mlflow_errors
 
     try:
-        name, uri = resolve_model(str(folder), tracking_uri)
+        name, uri = resolve_model(str(folder), tracking_uri, model)
     except MlopsError as error:
         return None, [], error.message
     if not store_configured(uri):

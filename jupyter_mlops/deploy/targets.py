@@ -5,6 +5,7 @@
     deploy:
       prod:                          # the target's name: `jupyter mlops deploy PIPELINE prod`
         kind: rest                   # a prediction service (`jupyter mlops serve`); the only kind yet
+        model: regression-ridge      # the registered model (default: the pipeline's one model)
         alias: production            # the alias the service serves (default: production)
         url: http://127.0.0.1:8080   # where it runs, for verification
         strategy: canary             # canary | blue-green | ab | shadow (default: canary)
@@ -40,6 +41,7 @@ STRATEGIES = ("canary", "blue-green", "ab", "shadow")
 DEFAULT_STEPS = {"canary": (10, 50), "ab": (50,)}
 REST_KEYS = (
     "kind",
+    "model",
     "alias",
     "url",
     "strategy",
@@ -98,12 +100,14 @@ class RestTarget:
     auto: bool = False
     log_dir: str | None = None
     kind: str = "rest"
+    model: str | None = None  # the registered model; None: the pipeline's one model
 
     def to_json(self) -> dict[str, Any]:
         """The settings as JSON."""
         return {
             "name": self.name,
             "kind": self.kind,
+            "model": self.model,
             "alias": self.alias,
             "url": self.url,
             "strategy": self.strategy,
@@ -139,10 +143,28 @@ def read_targets(pipeline_file: PipelineFile) -> dict[str, Target]:
     except DeployError as error:
         raise DeployError(error.message, name=error.name, path=str(pipeline_file.path)) from None
     for name, target in targets.items():
+        _check_model(pipeline_file, name, target)
         if target.log_dir is not None:
             folder = pipeline_file.folder / Path(target.log_dir).expanduser()
             targets[name] = replace(target, log_dir=str(folder))
     return targets
+
+
+def _check_model(pipeline_file: PipelineFile, name: str, target: Target) -> None:
+    """A target's ``model`` must be one the pipeline registers; required when it registers
+    several (a service serves one model)."""
+    from jupyter_mlops.pipeline.model_names import model_names
+
+    names = sorted(model_names(pipeline_file.pipeline).values())
+    if target.model is None and len(names) > 1:
+        problem = f"the pipeline registers {len(names)} models ({', '.join(names)}): name the one this target serves"
+    elif target.model is not None and target.model not in names:
+        known = ", ".join(names) or "none: no step has --model"
+        problem = f"'{target.model}' is not a model of this pipeline ({known})"
+    else:
+        return
+    where = f"deploy.{name}.model"
+    raise DeployError(f"{where}: {problem}", name=where, path=str(pipeline_file.path))
 
 
 def read_target(pipeline_file: PipelineFile, name: str) -> Target:
@@ -196,6 +218,7 @@ def parse_rest(name: str, settings: dict[str, Any], where: str) -> RestTarget:
         token_env=_optional_identifier(settings.get("token_env"), f"{where}.token_env"),
         auto=_boolean(settings.get("auto", False), f"{where}.auto"),
         log_dir=_text(settings.get("log_dir"), f"{where}.log_dir"),
+        model=_text(settings.get("model"), f"{where}.model"),
     )
 
 

@@ -108,11 +108,13 @@ def version_tags(client: Any, name: str, version: str) -> dict[str, str]:
         raise
 
 
-def resolve_model(target: str, tracking_uri: str | None) -> tuple[str, str]:
+def resolve_model(
+    target: str, tracking_uri: str | None, model: str | None = None
+) -> tuple[str, str]:
     """``(registered model name, tracking URI)`` of ``target``: a pipeline folder (the
     name of its one ``--model`` step's model; the default URI of its project, as ``run``
     uses), a notebook whose pipeline was extracted next to it, or else a registered model
-    name. A pipeline with several models is refused: name the model instead."""
+    name. A pipeline with several models is refused unless ``model`` names one of them."""
     from jupyter_mlops.pipeline.layout import default_output_dir
     from jupyter_mlops.tracking.gitinfo import git_toplevel, project_root
 
@@ -124,7 +126,7 @@ def resolve_model(target: str, tracking_uri: str | None) -> tuple[str, str]:
 
         pipeline_file = read_pipeline_file(path)
         uri = resolve_tracking_uri(tracking_uri, project_root(pipeline_file.folder))
-        return _single_model(pipeline_file.pipeline, target), uri
+        return model or _single_model(pipeline_file.pipeline, target), uri
     if Path(target).suffix == ".ipynb":
         raise PromotionError(f"no extracted pipeline at {path}: run it first", path=target)
     root = git_toplevel(Path.cwd()) or Path.cwd()

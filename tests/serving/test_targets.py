@@ -203,3 +203,35 @@ def test_an_overriding_strategy_ignores_steps_written_for_another() -> None:
         10,
         50,
     ]
+
+
+def test_a_pipeline_with_several_models_names_the_model_of_each_target(tmp_path: Path) -> None:
+    from nbfactory import write_notebook
+
+    from jupyter_mlops.authoring.scan import scan_notebook
+    from jupyter_mlops.extract.writer import write_package
+    from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
+    from jupyter_mlops.registry.promotion import resolve_model
+
+    cells = ["%%mlstep a --model m\nm = 1", "%%mlstep b --model n\nn = 2"]
+    notebook = write_notebook(tmp_path / "two.ipynb", cells)
+    out = tmp_path / "pipe"
+    write_package(scan_notebook(notebook), out)
+    base = (out / "pipeline.yaml").read_text(encoding="utf-8")
+    target = "deploy:\n  prod:\n    url: http://127.0.0.1:8080\n"
+
+    def targets(extra: str) -> Any:
+        (out / "pipeline.yaml").write_text(base + target + extra, encoding="utf-8")
+        return read_targets(read_pipeline_file(out))
+
+    with pytest.raises(
+        DeployError, match=r"deploy.prod.model: the pipeline registers 2 models \(two-m, two-n\)"
+    ):
+        targets("")
+    with pytest.raises(
+        DeployError,
+        match=r"deploy.prod.model: 'other' is not a model of this pipeline \(two-m, two-n\)",
+    ):
+        targets("    model: other\n")
+    assert targets("    model: two-n\n")["prod"].model == "two-n"
+    assert resolve_model(str(out), "sqlite:///x.db", "two-n") == ("two-n", "sqlite:///x.db")
