@@ -121,7 +121,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     base_python = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base_python, "-m", "venv", str(venv)], check=True, timeout=300)
     result = Installed(wheel, venv, node_free_env(venv, root / "home"))
-    done = result.run("python", "-m", "pip", "install", "--quiet", str(wheel), timeout=1500)
+    # The notebook side (JupyterLab, the server extension) is the [jupyter] extra.
+    done = result.run(
+        "python", "-m", "pip", "install", "--quiet", f"{wheel}[jupyter]", timeout=1500
+    )
     assert done.returncode == 0, f"pip install of the wheel failed:\n{done.stdout[-6000:]}"
     return result
 
