@@ -122,7 +122,7 @@ def deploy(
     ``target`` of its pipeline.yaml: ``version``, else the version ``alias`` (default
     ``challenger``) points at, with ``strategy`` (default: the target's). Returns when it is
     promoted or rolled back; ``progress`` gets each step as it happens."""
-    from jupyter_mlops.deploy.rollout.runner import RolloutRequest, run_rollout
+    from jupyter_mlops.deploy.kinds import deploy_to
     from jupyter_mlops.deploy.targets import STRATEGIES, read_target
     from jupyter_mlops.errors import DeployError
     from jupyter_mlops.pipeline.pipeline_file import read_pipeline_file
@@ -141,18 +141,24 @@ def deploy(
         version = get_alias_version(uri, name, alias)
         if version is None:
             raise DeployError(f"model '{name}' has no alias '{alias}': name a --version", name=name)
-    request = RolloutRequest(uri, name, settings, str(version), strategy or settings.strategy)
-    return run_rollout(request, progress)
+    return deploy_to(uri, name, settings, str(version), strategy, progress)
 
 
 def abort_deploy(pipeline: str | Path, target: str, tracking_uri: str | None = None) -> str:
     """Clear the traffic split a rollout to ``target`` left on its alias (its process gone):
     the alias's version serves 100 %; what was done, as one line."""
     from jupyter_mlops.deploy.rollout.runner import abort_rollout
+    from jupyter_mlops.errors import DeployError
     from jupyter_mlops.registry.promotion import resolve_model
     from jupyter_mlops.tracking.store import make_client, mlflow_errors
 
     settings = deploy_target(pipeline, target)
+    if settings.kind != "rest":
+        raise DeployError(
+            f"--abort applies to rest targets: {settings.kind} target '{target}' has no "
+            "rollout in progress to abort",
+            name=target,
+        )
     name, uri = resolve_model(str(resolve_target(pipeline).folder), tracking_uri, settings.model)
     with mlflow_errors(uri, f"clear the traffic split of alias '{settings.alias}' of '{name}'"):
         cleared = abort_rollout(make_client(uri), name, settings.alias)
@@ -170,11 +176,17 @@ def deploy_target(pipeline: str | Path, name: str) -> DeployTarget:
 
 
 def rollback_target(pipeline: str | Path, name: str, tracking_uri: str | None = None) -> RolledBack:
-    """Move the alias that deploy target ``name`` of ``pipeline`` serves back to its
-    previous holder (recorded; the service follows)."""
+    """Roll deploy target ``name`` of ``pipeline`` back to what it held before: its alias
+    moves back to its previous holder (recorded; a service follows it), a batch target's
+    previous table and a package target's previous build are restored."""
+    from jupyter_mlops.deploy.kinds import kind_actions
+    from jupyter_mlops.registry.alias_history import RolledBack
+    from jupyter_mlops.registry.promotion import resolve_model
+
     settings = deploy_target(pipeline, name)
     folder = str(resolve_target(pipeline).folder)
-    return rollback(folder, settings.alias, tracking_uri, settings.model)
+    model, uri = resolve_model(folder, tracking_uri, settings.model)
+    return RolledBack(model, kind_actions(settings.kind).rollback(uri, model, settings))
 
 
 def deployments(

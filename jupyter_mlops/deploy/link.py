@@ -41,13 +41,12 @@ def deploy_link(context: AfterRun) -> None:
     targets = [t for t in read_targets(context.pipeline_file).values() if t.auto]
     if not targets or not context.track or context.uri is None or not context.succeeded:
         return
-    from jupyter_mlops.deploy.rollout.runner import RolloutRequest, run_rollout
+    from jupyter_mlops.deploy.kinds import deploy_to
 
     failed = []
     for name, version in validated_versions(context).items():
         for target in (t for t in targets if t.model in (None, name)):
-            request = RolloutRequest(context.uri, name, target, version, target.strategy)
-            result = run_rollout(request)
+            result = deploy_to(context.uri, name, target, version)
             line = f"deploy {target.name}: {result.describe()}"
             context.result.notes.append(line)
             if not result.promoted:

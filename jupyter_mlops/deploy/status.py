@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.deploy.rollout.service_client import ServiceClient
-from jupyter_mlops.deploy.targets import Target
+from jupyter_mlops.deploy.targets import RestTarget, Target
 from jupyter_mlops.errors import DeployError, MlopsError
 
 if TYPE_CHECKING:
@@ -40,12 +40,12 @@ def deployments_status(
         return {**shown, "problem": None, "targets": []}
     pipeline_file = read_pipeline_file(folder)
     targets = read_targets(pipeline_file)
-    models: dict[str | None, tuple[str | None, list[AliasMove], str | None]] = {}
+    models: dict[str | None, DeployedModel] = {}
     for settings in targets.values():
         if settings.model not in models:
             models[settings.model] = deployed_model(folder, tracking_uri, settings.model)
     first = next(iter(targets.values()), None)
-    model, _, problem = models[first.model] if first else deployed_model(folder, tracking_uri)
+    model, _, problem, _ = models[first.model] if first else deployed_model(folder, tracking_uri)
     return {
         **shown,
         "pipeline": pipeline_file.pipeline.name,
@@ -63,24 +63,33 @@ def _target_state(
     model: str | None,
     moves: list[AliasMove],
     problem: str | None,
+    tracking_uri: str | None,
     history_limit: int,
 ) -> dict[str, Any]:
-    """One target: its settings, its service's state and its alias's latest moves."""
+    """One target: its settings, its live state (a rest target's service as ``service``,
+    another kind's table, package or deployment as ``state``) and its alias's latest moves."""
+    from jupyter_mlops.deploy.kinds import kind_actions
+
     newest_first = [move.to_json() for move in reversed(moves) if move.alias == settings.alias]
+    live = kind_actions(settings.kind).state(settings, model, tracking_uri)
     return {
         **settings.to_json(),
         "model": model,
         "problem": problem,
-        "service": service_state(settings, model),
+        "service" if settings.kind == "rest" else "state": live,
         "history": newest_first[:history_limit],
     }
 
 
+DeployedModel = tuple[str | None, list["AliasMove"], str | None, str | None]
+"""(registered model, its alias moves oldest first, why either is unknown, tracking URI)."""
+
+
 def deployed_model(
     folder: Path, tracking_uri: str | None, model: str | None = None
-) -> tuple[str | None, list[AliasMove], str | None]:
-    """(registered model, its recorded alias moves oldest first, why either is unknown) of
-    the pipeline in ``folder``; reading never creates a store."""
+) -> DeployedModel:
+    """(registered model, its recorded alias moves oldest first, why either is unknown,
+    the tracking URI) of the pipeline in ``folder``; reading never creates a store."""
     from jupyter_mlops.registry.alias_history import alias_history
     from jupyter_mlops.registry.promotion import resolve_model
     from jupyter_mlops.registry.versions import store_configured
@@ -89,18 +98,18 @@ def deployed_model(
     try:
         name, uri = resolve_model(str(folder), tracking_uri, model)
     except MlopsError as error:
-        return None, [], error.message
+        return None, [], error.message, tracking_uri
     if not store_configured(uri):
-        return name, [], None
+        return name, [], None, uri
     try:
         with mlflow_errors(uri, f"read the alias history of model '{name}'"):
-            return name, alias_history(make_client(uri), name), None
+            return name, alias_history(make_client(uri), name), None, uri
     except MlopsError as error:
-        return name, [], error.message
+        return name, [], error.message, uri
 
 
 def service_state(
-    target: Target, model: str | None, timeout: float = STATUS_TIMEOUT
+    target: RestTarget, model: str | None, timeout: float = STATUS_TIMEOUT
 ) -> dict[str, Any]:
     """What the service of ``target`` serves: ``{"url", "reachable", "problem", "model",
     "alias", "alias_version", "ready", "rollout", "versions": [{"version", "share", "role",

@@ -2,16 +2,16 @@
 rollout id. Params: strategy, target, alias, url, stable and candidate versions, the
 phases and thresholds. Metrics: each check's value per window, ``step`` = the phase index
 (0 = the load check before any traffic), plus each version's requests, error rate, p99
-and, as a shadow, the share of its answers that differed from the served ones.
-Tags: ``mlops.rollout.outcome`` (promoted | rolled_back) and ``mlops.rollout.reason``."""
+and, as a shadow, the share of its answers that differed from the served ones; another
+kind's verification checks (``RolloutResult.checks``) at step 0. Tags: ``mlops.rollout.outcome`` (promoted | rolled_back) and ``mlops.rollout.reason``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from jupyter_mlops.deploy.rollout.analysis import WindowAnalysis
+from jupyter_mlops.deploy.rollout.analysis import Check, WindowAnalysis
 from jupyter_mlops.deploy.rollout.result import RolloutResult
-from jupyter_mlops.deploy.targets import RestTarget
 
 ROLLOUT_ID = "mlops.rollout.id"
 OUTCOME = "mlops.rollout.outcome"
@@ -25,9 +25,13 @@ def experiment_name(model: str) -> str:
 
 
 def record_rollout(
-    tracking_uri: str, result: RolloutResult, target: RestTarget, status: str = "FINISHED"
+    tracking_uri: str,
+    result: RolloutResult,
+    thresholds: Mapping[str, Any],
+    status: str = "FINISHED",
 ) -> str:
-    """Log ``result`` as a run of ``<model>-deployments``; returns the run id."""
+    """Log ``result`` as a run of ``<model>-deployments`` with the target's ``thresholds``
+    (a rest target's analysis, another kind's verification settings); returns the run id."""
     from mlflow.entities import Metric
 
     from jupyter_mlops.tracking.store import (
@@ -42,7 +46,7 @@ def record_rollout(
         experiment = get_or_create_experiment(client, experiment_name(result.model))
         run = client.create_run(experiment, run_name=result.rollout, tags=_tags(result))
         run_id = run.info.run_id
-        log_batch(client, run_id, params=_params(result, target))
+        log_batch(client, run_id, params=_params(result, thresholds))
         metrics = [Metric(key, value, ts, step) for key, value, step, ts in _metrics(result)]
         for start in range(0, len(metrics), 1000):
             client.log_batch(run_id, metrics=metrics[start : start + 1000])
@@ -59,7 +63,7 @@ def _tags(result: RolloutResult) -> dict[str, str]:
     }
 
 
-def _params(result: RolloutResult, target: RestTarget) -> dict[str, Any]:
+def _params(result: RolloutResult, thresholds: Mapping[str, Any]) -> dict[str, Any]:
     phases = "; ".join(f"{w.phase.label} {w.phase.seconds:g}s" for w in _first_windows(result))
     return {
         "strategy": result.strategy,
@@ -69,7 +73,7 @@ def _params(result: RolloutResult, target: RestTarget) -> dict[str, Any]:
         "stable": result.stable or "",
         "candidate": result.candidate,
         "phases": phases or "-",
-        **{f"analysis.{k}": v for k, v in target.analysis.to_json().items() if v is not None},
+        **{f"analysis.{k}": v for k, v in thresholds.items() if v is not None},
     }
 
 
@@ -89,6 +93,7 @@ def _metrics(result: RolloutResult) -> list[tuple[str, float, int, int]]:
 
     now = int(time.time() * 1000)
     rows: list[tuple[str, float, int, int]] = []
+    rows += _measured(result.checks, "", 0, now)
     if result.load is not None:
         rows += _check_metrics(result.load, "load.", 0, now)
     for window in result.windows:
@@ -107,8 +112,14 @@ def _metrics(result: RolloutResult) -> list[tuple[str, float, int, int]]:
 def _check_metrics(
     analysis: WindowAnalysis, prefix: str, step: int, now: int
 ) -> list[tuple[str, float, int, int]]:
+    return _measured(analysis.checks, prefix, step, now)
+
+
+def _measured(
+    checks: Sequence[Check], prefix: str, step: int, now: int
+) -> list[tuple[str, float, int, int]]:
     return [
         (f"{prefix}{check.name}", float(check.value), step, now)
-        for check in analysis.checks
+        for check in checks
         if check.value is not None
     ]

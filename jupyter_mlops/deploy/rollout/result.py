@@ -77,6 +77,7 @@ class RolloutResult:
     windows: list[PhaseWindow] = field(default_factory=list)
     failed: list[Check] = field(default_factory=list)
     mlflow_run: str | None = None
+    checks: list[Check] = field(default_factory=list)  # a non-rest kind's verification
 
     @property
     def promoted(self) -> bool:
@@ -114,4 +115,5 @@ class RolloutResult:
             "windows": [window.to_json() for window in self.windows],
             "failed": [check.to_json() for check in self.failed],
             "mlflow_run": self.mlflow_run,
+            "checks": [check.to_json() for check in self.checks],
         }
