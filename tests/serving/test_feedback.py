@@ -30,33 +30,30 @@ def test_the_three_body_shapes_parse():
     assert parse_feedback(b'{"request_id": "a", "label": true}') == [("a", True)]
 
 
+BAD_FEEDBACK = {
+    b"[]": "has no items",
+    b'{"feedback": {"request_id": "a"}}': "'feedback' must be a list",
+    b'{"feedback": [], "extra": 1}': "unknown keys beside 'feedback': extra",
+    b'[{"request_id": "a", "label": 1}, 7]': "feedback item 1 is not an object",
+    b'[{"label": 1}]': "feedback item 0 has no 'request_id'",
+    b'{"request_id": "a"}': "feedback item 0 has no 'label'",
+    b'{"request_id": "a", "label": 1, "score": 2}': "unknown keys: score",
+    b'{"request_id": 12, "label": 1}': "request_id must be a non-empty string",
+    b'{"request_id": "", "label": 1}': "request_id must be a non-empty string",
+    b'{"request_id": "a", "label": {"k": 1}}': (
+        'label must be a number, string or boolean, not {"k": 1}'
+    ),
+    b'{"request_id": "a", "label": [1, 2]}': "not [1, 2]",
+    b'{"request_id": "a", "label": null}': "not null",
+    b'{"request_id": "a", "label": NaN}': "not NaN",
+}
+NOT_JSON = (b'{"request_id": "a", ', b"\xff\xfe")
+
+
 @pytest.mark.parametrize(
     ("body", "code", "message"),
-    [
-        (b'{"request_id": "a", ', "MALFORMED_REQUEST", "not valid JSON"),
-        (b"\xff\xfe", "MALFORMED_REQUEST", "not valid JSON"),
-        (b"[]", "BAD_REQUEST", "has no items"),
-        (b'{"feedback": {"request_id": "a"}}', "BAD_REQUEST", "'feedback' must be a list"),
-        (b'{"feedback": [], "extra": 1}', "BAD_REQUEST", "unknown keys beside 'feedback': extra"),
-        (
-            b'[{"request_id": "a", "label": 1}, 7]',
-            "BAD_REQUEST",
-            "feedback item 1 is not an object",
-        ),
-        (b'[{"label": 1}]', "BAD_REQUEST", "feedback item 0 has no 'request_id'"),
-        (b'{"request_id": "a"}', "BAD_REQUEST", "feedback item 0 has no 'label'"),
-        (b'{"request_id": "a", "label": 1, "score": 2}', "BAD_REQUEST", "unknown keys: score"),
-        (b'{"request_id": 12, "label": 1}', "BAD_REQUEST", "request_id must be a non-empty string"),
-        (b'{"request_id": "", "label": 1}', "BAD_REQUEST", "request_id must be a non-empty string"),
-        (
-            b'{"request_id": "a", "label": {"k": 1}}',
-            "BAD_REQUEST",
-            'label must be a number, string or boolean, not {"k": 1}',
-        ),
-        (b'{"request_id": "a", "label": [1, 2]}', "BAD_REQUEST", "not [1, 2]"),
-        (b'{"request_id": "a", "label": null}', "BAD_REQUEST", "not null"),
-        (b'{"request_id": "a", "label": NaN}', "BAD_REQUEST", "not NaN"),
-    ],
+    [(body, "MALFORMED_REQUEST", "not valid JSON") for body in NOT_JSON]
+    + [(body, "BAD_REQUEST", message) for body, message in BAD_FEEDBACK.items()],
 )
 def test_bad_feedback_is_refused_naming_the_problem(body, code, message):
     with pytest.raises(RequestError) as caught:

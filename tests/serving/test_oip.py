@@ -4,7 +4,6 @@ on a real signature, each refusal naming the input at fault, and the response bo
 from __future__ import annotations
 
 import json
-import warnings
 from typing import Any
 
 import numpy as np
@@ -13,23 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mlflow.models import infer_signature
+from payload_cases import SCHEMA
 
 from jupyter_mlops.deploy.serving.input_schema import InputSchema
 from jupyter_mlops.deploy.serving.oip import encode_infer, model_metadata, parse_infer
 from jupyter_mlops.deploy.serving.payload import Rows
 from jupyter_mlops.deploy.serving.request_error import RequestError
 
-TRAINING = pd.DataFrame(
-    {
-        "sepal_length": [5.1, 4.9],
-        "petals": [3, 2],
-        "species": ["setosa", "virginica"],
-        "wild": [True, False],
-    }
-)
-with warnings.catch_warnings():  # MLflow's hint that integer columns cannot hold NaN
-    warnings.simplefilter("ignore")
-    SCHEMA = InputSchema.from_signature(infer_signature(TRAINING))
 NUMERIC = InputSchema.from_signature(infer_signature(np.zeros((2, 3))))
 TWO_ROWS = Rows(
     ("sepal_length", "petals", "species", "wild"),

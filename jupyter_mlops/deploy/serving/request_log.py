@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jupyter_mlops.deploy.serving.parquet_files import (
     as_utc_timestamp,
@@ -57,6 +57,19 @@ _logger = logging.getLogger(__name__)
 _STOP = object()
 
 TableWriter = Callable[["pyarrow.Table", Path], Path]
+
+
+class LoggedRequest(NamedTuple):
+    """One request as ``RequestLog.log`` takes it (``time`` in epoch seconds)."""
+
+    request_id: str
+    time: float
+    version: str
+    columns: Any
+    rows: Any
+    predictions: Any
+    latency_s: float
+    shadow_of: str | None = None
 
 
 class _Flush:
@@ -115,14 +128,16 @@ class RequestLog:
         it is not sampled; drop and count its rows when the queue is full or the log closed."""
         if self.sample_rate < 1.0 and random.random() >= self.sample_rate:
             return
-        entry = (request_id, time, version, columns, rows, predictions, latency_s, shadow_of)
+        request = LoggedRequest(
+            request_id, time, version, columns, rows, predictions, latency_s, shadow_of
+        )
         if self._closed:
-            self._drop(_row_count(rows), "the request log is closed")
+            self._drop_request(request, "the request log is closed")
             return
         try:
-            self._queue.put_nowait(entry)
+            self._queue.put_nowait(request)
         except queue.Full:
-            self._drop(_row_count(rows), f"the request log queue is full ({self._queue.maxsize})")
+            self._drop_request(request, f"the request log queue is full ({self._queue.maxsize})")
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Write every request queued so far; False when that took over ``timeout`` seconds."""
@@ -148,6 +163,9 @@ class RequestLog:
             _logger.warning("request log %s: writer is stuck; not flushed", self.directory)
             return
         self._thread.join(timeout)
+
+    def _drop_request(self, request: LoggedRequest, reason: str) -> None:
+        self._drop(_row_count(request.rows), reason)
 
     def _drop(self, n: int, reason: str) -> None:
         with self._drop_lock:
@@ -189,11 +207,11 @@ class RequestLog:
                 self._write(batch)
                 batch, deadline = _Batch(), None
 
-    def _rows_of(self, entry: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+    def _rows_of(self, request: LoggedRequest) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
         try:
-            return log_rows(*entry)
+            return log_rows(request)
         except Exception as exc:
-            self._drop(_row_count(entry[4]), f"a request cannot be logged: {exc}")
+            self._drop_request(request, f"a request cannot be logged: {exc}")
             return []
 
     def _write(self, batch: _Batch) -> None:
@@ -288,23 +306,15 @@ def _row_predictions(predictions: Any, n: int) -> list[Any]:
     return [predictions] * n
 
 
-def log_rows(
-    request_id: str,
-    time: float,
-    version: str,
-    columns: Any,
-    rows: Any,
-    predictions: Any,
-    latency_s: float,
-    shadow_of: str | None = None,
-) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+def log_rows(request: LoggedRequest) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
     """The log rows of one request: (fixed fields in ``LOG_COLUMNS`` order, features)."""
-    features = _feature_rows(columns, rows)
-    answers = _row_predictions(predictions, len(features))
-    millis = int(time * 1000)
-    latency_ms = float(latency_s) * 1000.0
+    features = _feature_rows(request.columns, request.rows)
+    answers = _row_predictions(request.predictions, len(features))
+    millis = int(request.time * 1000)
+    latency_ms = float(request.latency_s) * 1000.0
+    request_id, version = str(request.request_id), str(request.version)
     return [
-        ((str(request_id), i, millis, str(version), answers[i], latency_ms, shadow_of), feats)
+        ((request_id, i, millis, version, answers[i], latency_ms, request.shadow_of), feats)
         for i, feats in enumerate(features)
     ]
 

@@ -29,6 +29,8 @@ import {
 } from '../core/deployments';
 import { DeploymentsModel, IDeploymentsState, ITargetAction } from '../core/deploymentsModel';
 import { IDeployTargetJSON, IServedVersionJSON, IServiceStateJSON } from '../core/types';
+import { HistoryList } from './historyList';
+import { SectionHead } from './sectionHead';
 
 /** What the buttons do (the lab glue asks for confirmation before deploying or rolling back). */
 export interface IDeploymentsActions {
@@ -136,29 +138,28 @@ function ActionView(props: { action: ITargetAction | undefined }) {
   );
 }
 
-function HistoryList(props: { target: IDeployTargetJSON }) {
+function MovesList(props: { target: IDeployTargetJSON }) {
   const moves = props.target.history;
   if (!moves.length) {
     return null;
   }
   return (
-    <details data-testid="mlops-deploy-history">
-      <summary>History ({moves.length})</summary>
-      <ul className="jp-mlops-History">
-        {moves.map((move, index) => (
-          <li
-            key={`${move.time}-${index}`}
-            data-testid="mlops-deploy-move"
-            data-reason={move.reason}
-          >
-            <span className="jp-mlops-ModelDate">{localTime(move.time)}</span> {moveText(move)} ·{' '}
-            {move.reason}
-            {move.user ? ` · ${move.user}` : ''}
-            {move.note && <div className="jp-mlops-Hint">{move.note}</div>}
-          </li>
-        ))}
-      </ul>
-    </details>
+    <HistoryList
+      title="History"
+      items={moves}
+      testId="mlops-deploy-history"
+      rowTestId="mlops-deploy-move"
+      rowKey={(move, index) => `${move.time}-${index}`}
+      rowData={move => ({ 'data-reason': move.reason })}
+      row={move => (
+        <>
+          <span className="jp-mlops-ModelDate">{localTime(move.time)}</span> {moveText(move)} ·{' '}
+          {move.reason}
+          {move.user ? ` · ${move.user}` : ''}
+          {move.note && <div className="jp-mlops-Hint">{move.note}</div>}
+        </>
+      )}
+    />
   );
 }
 
@@ -223,7 +224,7 @@ function TargetView(props: {
         )}
       </div>
       <ActionView action={action} />
-      <HistoryList target={target} />
+      <MovesList target={target} />
     </div>
   );
 }
@@ -249,16 +250,9 @@ export function DeploymentsView(props: {
   const phase = state.loading ? 'loading' : state.message ? 'failed' : reply ? 'ok' : 'idle';
   return (
     <div className="jp-mlops-Deployments" data-testid="mlops-deployments" data-state={phase}>
-      <div className="jp-mlops-SectionHead">
+      <SectionHead reloadTestId="mlops-deployments-reload" onReload={actions.reload}>
         <span className="jp-mlops-Hint">{reply?.model ? `model ${reply.model}` : ''}</span>
-        <button
-          className="jp-mlops-LinkButton"
-          data-testid="mlops-deployments-reload"
-          onClick={actions.reload}
-        >
-          Reload
-        </button>
-      </div>
+      </SectionHead>
       {(state.message ?? reply?.problem) && (
         <div
           className="jp-mlops-Message"

@@ -6,6 +6,8 @@
 import * as React from 'react';
 
 import { IModelsJSON, IModelVersionJSON, IRunHistory } from '../core/types';
+import { HistoryList } from './historyList';
+import { SectionHead } from './sectionHead';
 
 function formatMetric(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toPrecision(4);
@@ -107,16 +109,9 @@ export function ModelsView(props: IRecordsViewProps): JSX.Element {
   const single = models.length <= 1;
   return (
     <section className="jp-mlops-Section" data-testid="mlops-models" aria-label="Models">
-      <div className="jp-mlops-SectionHead">
+      <SectionHead reloadTestId="mlops-models-reload" onReload={props.onReload}>
         <h3>Models{single && models[0]?.name ? `: ${models[0].name}` : ''}</h3>
-        <button
-          className="jp-mlops-LinkButton"
-          data-testid="mlops-models-reload"
-          onClick={props.onReload}
-        >
-          Reload
-        </button>
-      </div>
+      </SectionHead>
       {props.message && (
         <div className="jp-mlops-Message" data-failed="true">
           {props.message}
@@ -143,31 +138,29 @@ export function HistoryView(props: IRecordsViewProps): JSX.Element | null {
   }
   return (
     <section className="jp-mlops-Section" data-testid="mlops-history" aria-label="Recent runs">
-      <details>
-        <summary>Recent runs ({runs.length})</summary>
-        <ul className="jp-mlops-History">
-          {runs.map(run => (
-            <li
-              key={run.id}
-              data-testid="mlops-history-run"
-              data-status={run.mlops_status ?? run.status}
-            >
-              <span className="jp-mlops-HistoryStatus">
-                {run.mlops_status ?? run.status.toLowerCase()}
-              </span>{' '}
-              {props.runLink(run.id)} <span className="jp-mlops-ModelDate">{run.start ?? ''}</span>
-              {run.model_version && <span> · model v{run.model_version}</span>}
-              {run.gate && (
-                <span className="jp-mlops-Gate" data-gate={run.gate}>
-                  {' '}
-                  · gate {run.gate}
-                </span>
-              )}
-              <Metrics metrics={run.metrics} />
-            </li>
-          ))}
-        </ul>
-      </details>
+      <HistoryList
+        title="Recent runs"
+        items={runs}
+        rowTestId="mlops-history-run"
+        rowKey={run => run.id}
+        rowData={run => ({ 'data-status': run.mlops_status ?? run.status })}
+        row={run => (
+          <>
+            <span className="jp-mlops-HistoryStatus">
+              {run.mlops_status ?? run.status.toLowerCase()}
+            </span>{' '}
+            {props.runLink(run.id)} <span className="jp-mlops-ModelDate">{run.start ?? ''}</span>
+            {run.model_version && <span> · model v{run.model_version}</span>}
+            {run.gate && (
+              <span className="jp-mlops-Gate" data-gate={run.gate}>
+                {' '}
+                · gate {run.gate}
+              </span>
+            )}
+            <Metrics metrics={run.metrics} />
+          </>
+        )}
+      />
     </section>
   );
 }
