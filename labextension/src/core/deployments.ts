@@ -13,6 +13,8 @@ import {
   IRolloutJSON,
   IServedVersionJSON,
   IServiceStateJSON,
+  ITargetStateJSON,
+  IVerificationJSON,
   RolloutStatus
 } from './types';
 
@@ -21,6 +23,9 @@ export const DEPLOY_DOCS = 'docs/serving.md';
 
 /** The smallest `deploy:` section, shown in the empty state. */
 export const DEPLOY_EXAMPLE = 'deploy: {prod: {url: http://127.0.0.1:8080}}';
+
+/** The strategy of each kind that replaces what it holds in one verified step. */
+const ONE_STEP: Record<string, string> = { batch: 'swap', package: 'replace', mlflow: 'replace' };
 
 function text(value: unknown): string | null {
   return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
@@ -75,18 +80,75 @@ function parseMove(value: Record<string, unknown>): IAliasMoveJSON {
   };
 }
 
+function parseState(value: unknown): ITargetStateJSON {
+  const state = isRecord(value) ? value : {};
+  return {
+    version: text(state.version),
+    where: text(state.where) ?? '',
+    detail: text(state.detail) ?? '',
+    problem: text(state.problem)
+  };
+}
+
+function parseVerification(value: unknown): IVerificationJSON | null {
+  if (!isRecord(value)) {
+    return null;
+  }
+  const metrics: Record<string, number> = {};
+  for (const [key, measured] of Object.entries(isRecord(value.metrics) ? value.metrics : {})) {
+    const n = num(measured);
+    if (n !== null) {
+      metrics[key] = n;
+    }
+  }
+  return {
+    rollout: text(value.rollout),
+    outcome: text(value.outcome),
+    reason: text(value.reason) ?? '',
+    time: text(value.time) ?? '',
+    metrics
+  };
+}
+
 function parseTarget(value: Record<string, unknown>): IDeployTargetJSON {
   const url = text(value.url) ?? '';
+  const kind = text(value.kind) ?? 'rest';
+  const rest = kind === 'rest';
   return {
     name: text(value.name) ?? '?',
+    kind,
     alias: text(value.alias) ?? '',
-    url,
-    strategy: text(value.strategy) ?? '',
+    url: rest ? url : '',
+    strategy: text(value.strategy) ?? ONE_STEP[kind] ?? '',
     steps: Array.isArray(value.steps) ? value.steps.filter(s => typeof s === 'number') : [],
-    service: parseService(value.service, url),
+    service: rest ? parseService(value.service, url) : null,
+    state: rest ? null : parseState(value.state),
+    verification: parseVerification(value.verification),
     history: items(value.history).map(parseMove),
     active_rollout: text(value.active_rollout)
   };
+}
+
+/** The version a target serves or holds now (its alias's, as the service or state says). */
+export function heldVersion(target: IDeployTargetJSON): string | null {
+  return target.service?.alias_version ?? target.state?.version ?? null;
+}
+
+/** Where a target is, for people: the service URL, the table, the package folder, … */
+export function targetWhere(target: IDeployTargetJSON): string {
+  return target.service ? target.url : (target.state?.where ?? '');
+}
+
+/** "last rollout promoted · rows 1000 · null_fraction 0" (null before the first). */
+export function verificationText(verification: IVerificationJSON | null): string | null {
+  if (!verification) {
+    return null;
+  }
+  const outcome = (verification.outcome ?? 'unknown').replace('_', ' ');
+  const checks = Object.entries(verification.metrics)
+    .slice(0, 6)
+    .map(([name, value]) => `${name} ${Number.isInteger(value) ? value : value.toPrecision(3)}`);
+  return [`last rollout ${outcome}`, ...checks].join(' · ');
 }
 
 /** `GET deployments?path=`. */
@@ -195,6 +257,13 @@ export function rolloutOutcome(rollout: IRolloutJSON): string | null {
 /** The question asked before a rollout starts. */
 export function deployQuestion(target: IDeployTargetJSON, version: string | null): string {
   const which = version ? `version ${version}` : 'the version alias challenger points at';
+  if (!target.service) {
+    return (
+      `Deploy ${which} to ${target.kind} target ${target.name} (${targetWhere(target)}, alias ` +
+      `${target.alias})? It is verified before it replaces what the target holds; a failed ` +
+      'check keeps the current one.'
+    );
+  }
   return (
     `Roll ${which} out to target ${target.name} (${target.strategy}, alias ` +
     `${target.alias}, service ${target.url})? A failed check rolls it back by itself.`
@@ -203,9 +272,11 @@ export function deployQuestion(target: IDeployTargetJSON, version: string | null
 
 /** The question asked before a rollback. */
 export function rollbackQuestion(target: IDeployTargetJSON): string {
-  const now = target.service.alias_version ?? target.history[0]?.to ?? '?';
+  const now = heldVersion(target) ?? target.history[0]?.to ?? '?';
+  const follows = target.service
+    ? `The service at ${target.url} follows it.`
+    : `The ${target.kind} target's previous ${target.kind === 'batch' ? 'table' : 'build'} is restored.`;
   return (
-    `Move alias ${target.alias} (now version ${now}) back to the version it held before? ` +
-    `The service at ${target.url} follows it.`
+    `Move alias ${target.alias} (now version ${now}) back to the version it held before? ` + follows
   );
 }

@@ -217,14 +217,44 @@ export interface IAliasMoveJSON {
 }
 
 /** One target of the pipeline's `deploy:` section, live (`GET deployments?path=`). */
+/** What a batch, package or mlflow target holds now (`state` in `GET deployments`). */
+export interface ITargetStateJSON {
+  /** The model version it holds; null before its first deploy. */
+  version: string | null;
+  /** Where it is: the table, the package folder, the plugin's deployment. */
+  where: string;
+  /** One line on it: rows and time scored, when the package was built, the deployment's state. */
+  detail: string;
+  /** Why its state could not be read. */
+  problem: string | null;
+}
+
+/** The last recorded rollout to a target (any kind): its outcome and measured checks. */
+export interface IVerificationJSON {
+  rollout: string | null;
+  /** promoted | rolled_back */
+  outcome: string | null;
+  reason: string;
+  time: string;
+  /** Check name → measured value. */
+  metrics: Record<string, number>;
+}
+
 export interface IDeployTargetJSON {
   name: string;
+  /** rest | batch | package | mlflow */
+  kind: string;
   alias: string;
+  /** A rest target's service URL ('' for the other kinds). */
   url: string;
-  /** canary | blue-green | ab | shadow */
+  /** canary | blue-green | ab | shadow (rest); swap (batch); replace (package, mlflow) */
   strategy: string;
   steps: number[];
-  service: IServiceStateJSON;
+  /** A rest target's service; null for the other kinds. */
+  service: IServiceStateJSON | null;
+  /** What a batch, package or mlflow target holds; null for a rest target. */
+  state: ITargetStateJSON | null;
+  verification: IVerificationJSON | null;
   /** Newest first. */
   history: IAliasMoveJSON[];
   /** The rollout to this target going on in the Jupyter server, if any. */

@@ -4,10 +4,15 @@
  * latency since its service started, Deploy and Rollback buttons with the rollout's live
  * progress and outcome, and the latest moves of the target's alias.
  *
+ * Every kind of target is listed: a rest target with its service (versions, shares, metrics),
+ * a batch, package or mlflow target with what it holds (`targetStateView.tsx`); each with
+ * its last rollout's outcome and checks.
+ *
  * Stable hooks for browser tests (data-testid): mlops-deployments (the body; data-state =
  * idle | loading | ok | failed), mlops-deployments-reload, mlops-deployments-message,
  * mlops-deployments-empty, mlops-deploy-target[data-target=NAME], inside it
- * mlops-deploy-service[data-reachable], mlops-deploy-share[data-version][data-share],
+ * mlops-deploy-kind[data-kind], mlops-deploy-service[data-reachable] (rest),
+ * mlops-deploy-state[data-kind][data-version] (other kinds), mlops-deploy-verification, mlops-deploy-share[data-version][data-share],
  * mlops-deploy-version-input, mlops-deploy, mlops-rollback, mlops-deploy-stop (while a
  * rollout goes on), mlops-deploy-action
  * [data-kind][data-busy][data-failed], mlops-deploy-progress, mlops-deploy-history
@@ -22,14 +27,17 @@ import {
   DEPLOY_EXAMPLE,
   formatMs,
   formatPercent,
+  heldVersion,
   localTime,
   moveText,
   serviceDown,
-  splitOf
+  splitOf,
+  targetWhere
 } from '../core/deployments';
 import { DeploymentsModel, IDeploymentsState, ITargetAction } from '../core/deploymentsModel';
 import { IDeployTargetJSON, IServedVersionJSON, IServiceStateJSON } from '../core/types';
 import { HistoryList } from './historyList';
+import { TargetStateView, VerificationLine } from './targetStateView';
 import { SectionHead } from './sectionHead';
 
 /** What the buttons do (the lab glue asks for confirmation before deploying or rolling back). */
@@ -171,6 +179,7 @@ function TargetView(props: {
   const { target, action, actions } = props;
   const [version, setVersion] = React.useState('');
   const busy = action?.busy === true;
+  const held = heldVersion(target);
   return (
     <div
       className="jp-mlops-DeployTarget"
@@ -179,14 +188,18 @@ function TargetView(props: {
     >
       <div className="jp-mlops-ModelHead">
         <strong>{target.name}</strong>
-        <span className="jp-mlops-Alias">{target.strategy}</span>
+        <span className="jp-mlops-Alias" data-testid="mlops-deploy-kind" data-kind={target.kind}>
+          {target.kind === 'rest' ? target.strategy : target.kind}
+        </span>
         <span>
           @{target.alias}
-          {target.service.alias_version ? ` = v${target.service.alias_version}` : ''}
+          {held ? ` = v${held}` : ''}
         </span>
-        <span className="jp-mlops-ModelDate">{target.url}</span>
+        <span className="jp-mlops-ModelDate">{targetWhere(target)}</span>
       </div>
-      <ServiceView service={target.service} />
+      {target.service && <ServiceView service={target.service} />}
+      {target.state && <TargetStateView kind={target.kind} state={target.state} />}
+      <VerificationLine verification={target.verification} />
       <div className="jp-mlops-DeployButtons">
         <input
           className="jp-mlops-VersionInput"

@@ -11,13 +11,24 @@ import {
   parseDeployments,
   parseRollback,
   parseRollout,
+  heldVersion,
+  rollbackQuestion,
   rolloutOutcome,
   serviceDown,
-  splitOf
+  splitOf,
+  targetWhere,
+  verificationText
 } from '../deployments';
 import { DeploymentsModel, MAX_ROLLOUT_POLL_FAILURES } from '../deploymentsModel';
 import { ProtocolError } from '../replies';
-import { ApiError, IDeploymentsApi, IDeploymentsJSON, IRolloutJSON } from '../types';
+import {
+  ApiError,
+  IDeployTargetJSON,
+  IDeploymentsApi,
+  IDeploymentsJSON,
+  IRolloutJSON,
+  IServiceStateJSON
+} from '../types';
 
 const POLL_MS = 1000;
 
@@ -89,6 +100,46 @@ function deploymentsReply(activeRollout: string | null = null): unknown {
   };
 }
 
+/** A rest target's service (the test fails when the target has none). */
+function serviceOf(target: IDeployTargetJSON): IServiceStateJSON {
+  if (!target.service) {
+    throw new Error(`target ${target.name} has no service`);
+  }
+  return target.service;
+}
+
+/** A `GET deployments` reply with one target of each one-step kind. */
+function oneStepKindsReply(): unknown {
+  return {
+    pipeline: 'flowers',
+    model: 'flowers',
+    problem: null,
+    targets: [
+      {
+        name: 'table',
+        kind: 'batch',
+        alias: 'production',
+        into: 'sqlite:///predictions.db',
+        state: {
+          version: '2',
+          where: 'sqlite:///predictions.db#flowers_predictions',
+          detail: '150 rows scored 2026-12-02T13:00:00+00:00; previous table: version 1',
+          problem: null
+        },
+        verification: {
+          rollout: 'r-20261202T130000-ab12',
+          outcome: 'promoted',
+          reason: 'every check passed',
+          time: '2026-12-02T13:00:00+00:00',
+          metrics: { rows: 150, null_fraction: 0, prediction_drift: 0.0123456 }
+        },
+        history: []
+      },
+      { name: 'wheel', kind: 'package', alias: 'production', state: null, history: [] }
+    ]
+  };
+}
+
 function rollout(status: string, lines: string[], extra: object = {}): IRolloutJSON {
   return parseRollout({
     id: 'abc',
@@ -107,12 +158,12 @@ describe('deployment replies', () => {
     const reply = parseDeployments(deploymentsReply());
     expect(reply.model).toBe('flowers');
     const [prod, down] = reply.targets;
-    expect(prod.service.versions.map(v => [v.version, v.share, v.role])).toEqual([
+    expect(serviceOf(prod).versions.map(v => [v.version, v.share, v.role])).toEqual([
       ['1', 90, 'stable'],
       ['2', 10, 'candidate'],
       ['3', 0, 'shadow']
     ]);
-    expect(prod.service.versions[0].stats).toEqual({
+    expect(serviceOf(prod).versions[0].stats).toEqual({
       requests: 200,
       errors: 1,
       error_rate: 0.005,
@@ -120,12 +171,12 @@ describe('deployment replies', () => {
     });
     expect(prod.history[0].to).toBe('1');
     expect(prod.active_rollout).toBeNull();
-    expect(down.service.reachable).toBe(false);
-    expect(down.service.versions).toEqual([]);
-    expect(serviceDown(down.service)).toBe(
+    expect(serviceOf(down).reachable).toBe(false);
+    expect(serviceOf(down).versions).toEqual([]);
+    expect(serviceDown(serviceOf(down))).toBe(
       'Not reachable: cannot reach the prediction service at http://127.0.0.1:9: refused'
     );
-    expect(serviceDown({ ...down.service, problem: null })).toBe(
+    expect(serviceDown({ ...serviceOf(down), problem: null })).toBe(
       'Not reachable: no answer from http://127.0.0.1:9'
     );
   });
@@ -154,8 +205,27 @@ describe('deployment texts', () => {
     expect(formatMs(120.04)).toBe('120.0 ms');
   });
 
+  it('reads batch and package targets: what they hold and their last verification', () => {
+    const [table, wheel] = parseDeployments(oneStepKindsReply()).targets;
+    expect(table.kind).toBe('batch');
+    expect(table.service).toBeNull();
+    expect(table.strategy).toBe('swap');
+    expect(heldVersion(table)).toBe('2');
+    expect(targetWhere(table)).toBe('sqlite:///predictions.db#flowers_predictions');
+    expect(verificationText(table.verification)).toBe(
+      'last rollout promoted · rows 150 · null_fraction 0 · prediction_drift 0.0123'
+    );
+    expect(deployQuestion(table, '3')).toContain('Deploy version 3 to batch target table');
+    expect(rollbackQuestion(table)).toContain("batch target's previous table is restored");
+    expect(wheel.strategy).toBe('replace');
+    expect(wheel.state).toEqual({ version: null, where: '', detail: '', problem: null });
+    expect(heldVersion(wheel)).toBeNull();
+    expect(wheel.verification).toBeNull();
+    expect(verificationText(wheel.verification)).toBeNull();
+  });
+
   it('orders the split by share, versions without traffic apart', () => {
-    const service = parseDeployments(deploymentsReply()).targets[0].service;
+    const service = serviceOf(parseDeployments(deploymentsReply()).targets[0]);
     const { serving, idle } = splitOf(service);
     expect(serving.map(v => v.version)).toEqual(['1', '2']);
     expect(idle.map(v => v.version)).toEqual(['3']);
