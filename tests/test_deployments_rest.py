@@ -273,6 +273,10 @@ def test_deploy_rolls_out_in_the_background_with_live_progress(
     wait_for_service(service, "2")
     prod = targets_of(api, "work/flowers.ipynb")["prod"]
     assert (prod["history"][0]["to"], prod["history"][0]["reason"]) == ("2", "deploy")
+    verification = prod["verification"]
+    rollout_id = rollout["result"]["rollout"]
+    assert (verification["rollout"], verification["outcome"]) == (rollout_id, "promoted")
+    assert isinstance(verification["metrics"], dict), verification
 
 
 def wait_for_rollout(api: Api, rollout_id: str) -> dict[str, Any]:

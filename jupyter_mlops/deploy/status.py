@@ -67,7 +67,8 @@ def _target_state(
     history_limit: int,
 ) -> dict[str, Any]:
     """One target: its settings, its live state (a rest target's service as ``service``,
-    another kind's table, package or deployment as ``state``) and its alias's latest moves."""
+    another kind's table, package or deployment as ``state``), its last rollout's outcome
+    and checks (``verification``) and its alias's latest moves."""
     from jupyter_mlops.deploy.kinds import kind_actions
 
     newest_first = [move.to_json() for move in reversed(moves) if move.alias == settings.alias]
@@ -77,8 +78,27 @@ def _target_state(
         "model": model,
         "problem": problem,
         "service" if settings.kind == "rest" else "state": live,
+        "verification": _last_verification(tracking_uri, model, settings.name),
         "history": newest_first[:history_limit],
     }
+
+
+def _last_verification(
+    tracking_uri: str | None, model: str | None, target: str
+) -> dict[str, Any] | None:
+    """The last recorded rollout to ``target`` (``record.latest_rollout``), None when
+    there is none or the store cannot say."""
+    from jupyter_mlops.deploy.rollout.record import latest_rollout
+    from jupyter_mlops.registry.versions import store_configured
+    from jupyter_mlops.tracking.store import make_client, mlflow_errors
+
+    if tracking_uri is None or model is None or not store_configured(tracking_uri):
+        return None
+    try:
+        with mlflow_errors(tracking_uri, f"read the rollouts of model '{model}'"):
+            return latest_rollout(make_client(tracking_uri), model, target)
+    except MlopsError:
+        return None
 
 
 DeployedModel = tuple[str | None, list["AliasMove"], str | None, str | None]

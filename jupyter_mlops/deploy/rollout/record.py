@@ -123,3 +123,34 @@ def _measured(
         for check in checks
         if check.value is not None
     ]
+
+
+def latest_rollout(client: Any, model: str, target: str) -> dict[str, Any] | None:
+    """The last recorded rollout of ``model`` to deploy target ``target`` (any kind):
+    ``{"rollout", "outcome", "reason", "time", "metrics": {check: value}}``, None when
+    there is none."""
+    experiment = client.get_experiment_by_name(experiment_name(model))
+    if experiment is None:
+        return None
+    runs = client.search_runs(
+        [experiment.experiment_id],
+        filter_string=f"params.target = '{target}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    if not runs:
+        return None
+    run = runs[0]
+    return {
+        "rollout": run.data.tags.get(ROLLOUT_ID),
+        "outcome": run.data.tags.get(OUTCOME),
+        "reason": run.data.tags.get(REASON) or "",
+        "time": _iso_millis(run.info.start_time),
+        "metrics": dict(sorted(run.data.metrics.items())),
+    }
+
+
+def _iso_millis(millis: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(millis / 1000, UTC).isoformat(timespec="seconds")
