@@ -19,7 +19,7 @@ DEMO_PIPELINE = $(dir $(DEMO_NOTEBOOK))pipelines/$(basename $(notdir $(DEMO_NOTE
 
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: help venv kernel demo test lint format bench bench-serve clean distclean
+.PHONY: help venv kernel demo test lint format bench bench-serve bench-score clean distclean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -171,6 +171,13 @@ bench-serve: $(STAMP) ## Serving benchmark vs mlflow models serve, wrk load (BEN
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y wrk; } || { \
 		echo "could not install wrk: run 'apt-get install wrk' as root, then make bench-serve"; exit 1; }
 	$(PY) benchmarks/bench_serve.py $(BENCH_SERVE_ARGS)
+
+# The scoring benchmark: `jupyter mlops score` of 1M rows into SQLite against pandas
+# read_parquet + predict + to_sql in the same run, each in a fresh interpreter.
+BENCH_SCORE_ARGS ?=
+
+bench-score: $(STAMP) ## Batch scoring benchmark vs pandas + to_sql, 1M rows (BENCH_SCORE_ARGS='--quick')
+	$(PY) benchmarks/bench_score.py $(BENCH_SCORE_ARGS)
 
 # The fault and fuzz suite (tests/reliability/) at its long length, then its figures rendered
 # into the README's reliability table. `make test` runs the same suite at a bounded length.

@@ -214,6 +214,13 @@ class DeployError(MlopsError):
     a service that cannot load or bind."""
 
 
+class ScoringFailed(MlopsError):
+    """A scoring run stopped midway (the model raised on a chunk): the staging table was
+    dropped and the live predictions table left as it was."""
+
+    exit_code = 1
+
+
 class RolloutFailed(MlopsError):
     """A rollout's check failed and the alias was left on (or moved back to) the stable
     version; the message names the check and its value."""

@@ -25,6 +25,18 @@ from jupyter_mlops.api.deployment import (
     rollback_target,
     serve,
 )
+from jupyter_mlops.api.packaging import PackageOptions, PackageResult, package
+from jupyter_mlops.api.plugin_deployments import (
+    create_local_deployment,
+    delete_local_deployment,
+    get_local_deployment,
+    list_local_deployments,
+    predict_local_deployment,
+    run_local_rest,
+    update_local_deployment,
+)
+from jupyter_mlops.api.scoring import ScoreResult, score
+from jupyter_mlops.deploy.targets import STRATEGIES
 from jupyter_mlops.errors import FileSystemError, MlopsError, PipelineError
 from jupyter_mlops.execute.runner import RunOptions
 from jupyter_mlops.pipeline.layout import Target, default_output_dir, resolve_target
@@ -40,9 +52,13 @@ if TYPE_CHECKING:
     from jupyter_mlops.registry.promotion import Promotion
 
 __all__ = [
+    "STRATEGIES",
     "Extracted",
     "GeneratedTests",
+    "PackageOptions",
+    "PackageResult",
     "RunOptions",
+    "ScoreResult",
     "ServeOptions",
     "Target",
     "WorkflowWritten",
@@ -50,31 +66,40 @@ __all__ = [
     "capture_fixtures",
     "check",
     "ci_init",
+    "create_local_deployment",
     "default_output_dir",
+    "delete_local_deployment",
     "deploy",
     "deploy_target",
     "deployments",
     "extract",
     "gc",
     "generated_tests",
+    "get_local_deployment",
     "history",
+    "list_local_deployments",
     "load_pipeline",
     "load_unsaved_pipeline",
     "model_names",
     "model_versions",
+    "package",
     "pipeline_model_versions",
     "pipeline_name",
     "plan_run",
+    "predict_local_deployment",
     "promote",
     "recent_runs",
     "resolve_target",
     "rollback",
     "rollback_target",
     "run",
+    "run_local_rest",
     "run_tests",
+    "score",
     "serve",
     "store_usage",
     "tracking_uri_for",
+    "update_local_deployment",
     "write_schemas",
 ]
 

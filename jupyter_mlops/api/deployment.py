@@ -74,20 +74,28 @@ class ServeOptions:
     batch_max: int = 32
     batch_wait: str = "2ms"
     token: str | None = None
+    trust_digest: str | None = None
+    lookup: str | None = None  # URL#TABLE: also answer GET /predictions/{key} from it
 
 
 def serve(
-    target: str, options: ServeOptions | None = None, announce: Callable[[str], None] = print
+    target: str | None,
+    options: ServeOptions | None = None,
+    announce: Callable[[str], None] = print,
 ) -> None:
-    """Serve the model of ``target`` (a model name, pipeline folder or notebook) until
-    stopped; ``announce`` gets the line saying where it listens."""
+    """Serve the model of ``target`` (a model name, pipeline folder or notebook; None: a
+    lookup-only service, ``options.lookup`` required) until stopped; ``announce`` gets the
+    line saying where it listens."""
     from jupyter_mlops.deploy.serving import config as serving
     from jupyter_mlops.deploy.serving.follower import check_servable
+    from jupyter_mlops.deploy.serving.lookup import check_lookup
     from jupyter_mlops.deploy.serving.process import run_service
     from jupyter_mlops.registry.promotion import resolve_model
 
     options = options or ServeOptions()
-    name, uri = resolve_model(target, options.tracking_uri)
+    if options.lookup is not None:
+        check_lookup(options.lookup)
+    name, uri = resolve_model(target, options.tracking_uri) if target else ("", "")
     config = serving.ServeConfig(
         model=name,
         tracking_uri=uri,
@@ -103,8 +111,10 @@ def serve(
         batch_max_rows=options.batch_max,
         batch_wait_seconds=serving.parse_duration(options.batch_wait, "--batch-wait"),
         token=serving.token_from_env(options.token),
+        trusted_digest=options.trust_digest,
+        lookup=options.lookup,
     ).check()
-    for warning in check_servable(uri, name, options.alias):
+    for warning in check_servable(uri, name, options.alias) if name else ():
         announce(f"warning: {warning}")
     run_service(config, announce)
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from jupyter_mlops import api
 from jupyter_mlops.cli.options import add_tracking_uri
-from jupyter_mlops.deploy.targets import STRATEGIES
 
 if TYPE_CHECKING:
     from jupyter_mlops.deploy.rollout.result import RolloutEvent
@@ -44,7 +43,7 @@ def add_deploy_parser(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="clear the traffic split a killed rollout left on the target's alias (recorded)",
     )
-    deploy.add_argument("--strategy", choices=STRATEGIES, help="override the target's strategy")
+    deploy.add_argument("--strategy", choices=api.STRATEGIES, help="override the target's strategy")
     add_tracking_uri(deploy)
     deploy.add_argument(
         "--json", action="store_true", help="print the rollout's result as JSON, no progress"

@@ -127,8 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_schema_parser(commands)
     from jupyter_mlops.cli.deploy import add_deploy_parser
     from jupyter_mlops.cli.gc import add_gc_parser
+    from jupyter_mlops.cli.package import add_package_parser
     from jupyter_mlops.cli.quality import add_quality_parsers
     from jupyter_mlops.cli.registry_commands import add_history_parser, add_rollback_parser
+    from jupyter_mlops.cli.score import add_score_parser
     from jupyter_mlops.cli.serve import add_serve_parser
 
     add_quality_parsers(commands)
@@ -136,7 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_history_parser(commands)
     add_rollback_parser(commands)
     add_serve_parser(commands)
+    add_score_parser(commands)
     add_deploy_parser(commands)
+    add_package_parser(commands)
     return parser
 
 

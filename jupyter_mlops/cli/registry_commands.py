@@ -51,11 +51,19 @@ def add_rollback_parser(commands: argparse._SubParsersAction) -> None:
         help="move an alias (production) back to the version it held before",
         description="Move alias ALIAS of the registered model of MODEL back to the version it "
         "pointed at before its current one (from the recorded history), and clear its traffic "
-        "split so that version serves all requests. Exit 2 when no earlier version is recorded.",
+        "split so that version serves all requests. With --deploy-target (MODEL then being the "
+        "pipeline), roll that deploy target back: its alias, and a batch target's previous "
+        "table or a package target's previous build. Exit 2 when no earlier version is recorded.",
     )
     rollback.add_argument("target", metavar="MODEL", help=TARGET_HELP)
-    rollback.add_argument(
+    which = rollback.add_mutually_exclusive_group()
+    which.add_argument(
         "--alias", default="production", help="the alias to move back (default: production)"
+    )
+    which.add_argument(
+        "--deploy-target",
+        metavar="NAME",
+        help="a deploy target of the pipeline's pipeline.yaml to roll back (any kind)",
     )
     add_tracking_uri(rollback)
     rollback.set_defaults(command=rollback_command)
@@ -63,5 +71,9 @@ def add_rollback_parser(commands: argparse._SubParsersAction) -> None:
 
 def rollback_command(args: argparse.Namespace) -> int:
     """``jupyter mlops rollback``."""
-    print(api.rollback(args.target, args.alias, args.tracking_uri).describe())
+    if args.deploy_target:
+        rolled = api.rollback_target(args.target, args.deploy_target, args.tracking_uri)
+    else:
+        rolled = api.rollback(args.target, args.alias, args.tracking_uri)
+    print(rolled.describe())
     return 0

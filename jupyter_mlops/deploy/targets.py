@@ -27,13 +27,29 @@ Kinds come from ``KINDS`` (name → parser of the kind's keys), so other kinds (
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from jupyter_mlops.deploy.batch.target import BatchTarget, parse_batch
+from jupyter_mlops.deploy.mlflow_target.target import MlflowTarget, parse_mlflow
+from jupyter_mlops.deploy.package.target import PackageTarget, parse_package
+from jupyter_mlops.deploy.target_fields import (
+    NAME,
+    URL,
+    boolean,
+    count,
+    duration,
+    fail,
+    fraction,
+    header,
+    identifier,
+    known_keys,
+    optional_identifier,
+    positive,
+    text,
+)
 from jupyter_mlops.errors import DeployError
 from jupyter_mlops.pipeline.pipeline_file import PipelineFile
 
@@ -62,9 +78,6 @@ ANALYSIS_KEYS = (
     "min_requests",
     "feedback_alpha",
 )
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-_HEADER = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
-_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
 
 
 @dataclass(frozen=True)
@@ -122,7 +135,7 @@ class RestTarget:
         }
 
 
-Target = RestTarget
+Target = RestTarget | BatchTarget | PackageTarget | MlflowTarget
 KINDS: dict[str, Callable[[str, dict[str, Any], str], Target]] = {}
 """Kind name → parser of a target's keys (name, mapping, key path)."""
 
@@ -144,7 +157,9 @@ def read_targets(pipeline_file: PipelineFile) -> dict[str, Target]:
         raise DeployError(error.message, name=error.name, path=str(pipeline_file.path)) from None
     for name, target in targets.items():
         _check_model(pipeline_file, name, target)
-        if target.log_dir is not None:
+        if isinstance(target, BatchTarget | PackageTarget):
+            targets[name] = target.in_folder(pipeline_file.folder)
+        elif isinstance(target, RestTarget) and target.log_dir is not None:
             folder = pipeline_file.folder / Path(target.log_dir).expanduser()
             targets[name] = replace(target, log_dir=str(folder))
     return targets
@@ -183,46 +198,49 @@ def read_target(pipeline_file: PipelineFile, name: str) -> Target:
 def parse_target(name: str, settings: Any) -> Target:
     """One target's settings, checked; errors name ``deploy.<name>.<key>``."""
     where = f"deploy.{name}"
-    if not _NAME.fullmatch(name):
-        raise _fail(where, "is not a target name (letters, digits, '_' and '-')")
+    if not NAME.fullmatch(name):
+        raise fail(where, "is not a target name (letters, digits, '_' and '-')")
     if not isinstance(settings, dict):
-        raise _fail(where, f"must be a mapping of settings, not {settings!r}")
+        raise fail(where, f"must be a mapping of settings, not {settings!r}")
     kind = settings.get("kind", "rest")
     parser = KINDS.get(kind) if isinstance(kind, str) else None
     if parser is None:
-        raise _fail(f"{where}.kind", f"is {kind!r}, not a known kind ({', '.join(KINDS)})")
+        raise fail(f"{where}.kind", f"is {kind!r}, not a known kind ({', '.join(KINDS)})")
     return parser(name, settings, where)
 
 
 def parse_rest(name: str, settings: dict[str, Any], where: str) -> RestTarget:
     """A ``rest`` target."""
-    _known_keys(settings, where, REST_KEYS)
+    known_keys(settings, where, REST_KEYS)
     strategy = settings.get("strategy", "canary")
     if strategy not in STRATEGIES:
-        raise _fail(f"{where}.strategy", f"is {strategy!r}, not one of {', '.join(STRATEGIES)}")
+        raise fail(f"{where}.strategy", f"is {strategy!r}, not one of {', '.join(STRATEGIES)}")
     url = settings.get("url")
-    if not isinstance(url, str) or not _URL.fullmatch(url):
-        raise _fail(f"{where}.url", f"must be the service's http(s) URL, not {url!r}")
+    if not isinstance(url, str) or not URL.fullmatch(url):
+        raise fail(f"{where}.url", f"must be the service's http(s) URL, not {url!r}")
     interval = duration(settings.get("interval", "30s"), f"{where}.interval")
     given = settings.get("duration")
     return RestTarget(
         name=name,
         url=url.rstrip("/"),
-        alias=_identifier(settings.get("alias", "production"), f"{where}.alias"),
+        alias=identifier(settings.get("alias", "production"), f"{where}.alias"),
         strategy=strategy,
         steps=steps(settings.get("steps"), strategy, f"{where}.steps"),
         interval=interval,
         duration=None if given is None else duration(given, f"{where}.duration"),
-        sticky=_header(settings.get("sticky"), f"{where}.sticky"),
+        sticky=header(settings.get("sticky"), f"{where}.sticky"),
         analysis=analysis(settings.get("analysis"), f"{where}.analysis"),
-        token_env=_optional_identifier(settings.get("token_env"), f"{where}.token_env"),
-        auto=_boolean(settings.get("auto", False), f"{where}.auto"),
-        log_dir=_text(settings.get("log_dir"), f"{where}.log_dir"),
-        model=_text(settings.get("model"), f"{where}.model"),
+        token_env=optional_identifier(settings.get("token_env"), f"{where}.token_env"),
+        auto=boolean(settings.get("auto", False), f"{where}.auto"),
+        log_dir=text(settings.get("log_dir"), f"{where}.log_dir"),
+        model=text(settings.get("model"), f"{where}.model"),
     )
 
 
 KINDS["rest"] = parse_rest
+KINDS["batch"] = parse_batch
+KINDS["package"] = parse_package
+KINDS["mlflow"] = parse_mlflow
 
 
 def steps(value: Any, strategy: str, where: str) -> tuple[int, ...]:
@@ -230,32 +248,17 @@ def steps(value: Any, strategy: str, where: str) -> tuple[int, ...]:
     if value is None:
         return DEFAULT_STEPS.get(strategy, ())
     if not isinstance(value, list) or not value:
-        raise _fail(where, f"must be a list of percentages, not {value!r}")
+        raise fail(where, f"must be a list of percentages, not {value!r}")
     previous = 0
     for index, step in enumerate(value):
         if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= 99:
-            raise _fail(f"{where}[{index}]", f"must be an integer percentage 1..99, not {step!r}")
+            raise fail(f"{where}[{index}]", f"must be an integer percentage 1..99, not {step!r}")
         if step <= previous:
-            raise _fail(f"{where}[{index}]", f"must be above the step before ({previous})")
+            raise fail(f"{where}[{index}]", f"must be above the step before ({previous})")
         previous = step
     if strategy == "ab" and len(value) != 1:
-        raise _fail(where, "of an ab target must be one percentage: the candidate's share")
+        raise fail(where, "of an ab target must be one percentage: the candidate's share")
     return tuple(value)
-
-
-def duration(value: Any, where: str) -> float:
-    """``30s`` / ``500ms`` / ``2m`` / ``1h`` / a number of seconds → seconds (> 0)."""
-    from jupyter_mlops.deploy.serving.config import parse_duration
-
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise _fail(where, f"must be a duration (e.g. 30s, 2m), not {value!r}")
-    try:
-        seconds = parse_duration(str(value), where)
-    except DeployError:
-        raise _fail(where, f"must be a duration (e.g. 30s, 2m), not {value!r}") from None
-    if seconds <= 0:
-        raise _fail(where, f"must be longer than 0, not {value!r}")
-    return seconds
 
 
 def analysis(value: Any, where: str) -> Analysis:
@@ -263,85 +266,14 @@ def analysis(value: Any, where: str) -> Analysis:
     if value is None:
         return Analysis()
     if not isinstance(value, dict):
-        raise _fail(where, f"must be a mapping, not {value!r}")
-    _known_keys(value, where, ANALYSIS_KEYS)
+        raise fail(where, f"must be a mapping, not {value!r}")
+    known_keys(value, where, ANALYSIS_KEYS)
     defaults = Analysis()
     return Analysis(
-        max_error_rate=_fraction(value, "max_error_rate", where, defaults.max_error_rate),
-        max_p99_ms=_positive(value, "max_p99_ms", where),
-        max_prediction_drift=_fraction(value, "max_prediction_drift", where, None),
-        failure_limit=_count(value, "failure_limit", where, defaults.failure_limit, 1),
-        min_requests=_count(value, "min_requests", where, defaults.min_requests, 0),
-        feedback_alpha=_fraction(value, "feedback_alpha", where, defaults.feedback_alpha),
+        max_error_rate=fraction(value, "max_error_rate", where, defaults.max_error_rate),
+        max_p99_ms=positive(value, "max_p99_ms", where),
+        max_prediction_drift=fraction(value, "max_prediction_drift", where, None),
+        failure_limit=count(value, "failure_limit", where, defaults.failure_limit, 1),
+        min_requests=count(value, "min_requests", where, defaults.min_requests, 0),
+        feedback_alpha=fraction(value, "feedback_alpha", where, defaults.feedback_alpha),
     )
-
-
-def _fraction(data: dict[str, Any], key: str, where: str, default: float | None) -> Any:
-    value = data.get(key, default)
-    if value is None:
-        return None
-    if not _is_number(value) or not 0 <= value <= 1:
-        raise _fail(f"{where}.{key}", f"must be a number from 0 to 1, not {value!r}")
-    return float(value)
-
-
-def _positive(data: dict[str, Any], key: str, where: str) -> float | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not _is_number(value) or value <= 0:
-        raise _fail(f"{where}.{key}", f"must be a number above 0, not {value!r}")
-    return float(value)
-
-
-def _count(data: dict[str, Any], key: str, where: str, default: int, least: int) -> int:
-    value = data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise _fail(f"{where}.{key}", f"must be an integer ≥ {least}, not {value!r}")
-    return value
-
-
-def _is_number(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
-
-
-def _identifier(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not _NAME.fullmatch(value):
-        raise _fail(where, f"must be a name (letters, digits, '_' and '-'), not {value!r}")
-    return value
-
-
-def _optional_identifier(value: Any, where: str) -> str | None:
-    return None if value is None else _identifier(value, where)
-
-
-def _text(value: Any, where: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(where, f"must be a non-empty string, not {value!r}")
-    return value
-
-
-def _header(value: Any, where: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not _HEADER.fullmatch(value):
-        raise _fail(where, f"must be an HTTP header name, not {value!r}")
-    return value.lower()
-
-
-def _boolean(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise _fail(where, f"must be true or false, not {value!r}")
-    return value
-
-
-def _known_keys(data: dict[str, Any], where: str, allowed: tuple[str, ...]) -> None:
-    for key in data:
-        if key not in allowed:
-            raise _fail(f"{where}.{key}", f"is unknown (expected one of: {', '.join(allowed)})")
-
-
-def _fail(where: str, problem: str) -> DeployError:
-    return DeployError(f"{where} {problem}", name=where)

@@ -66,9 +66,12 @@ def resolve_version(client: Any, ref: ModelRef) -> str:
     return ref.version
 
 
-def download_version(tracking_uri: str, name: str, version: str, folder: Path) -> Path:
+def download_version(
+    tracking_uri: str, name: str, version: str, folder: Path, trusted_digest: str | None = None
+) -> Path:
     """Download version ``version`` of ``name`` into ``folder`` and check its seal
-    (``UntrustedArtifactError`` when it is not sealed by this user's key); the model folder."""
+    (``UntrustedArtifactError`` when it is not sealed by this user's key and its digest is
+    not ``trusted_digest``); the model folder."""
     from jupyter_mlops.registry.sealed_model import download_sealed
     from jupyter_mlops.tracking.store import make_client, mlflow_errors
     from jupyter_mlops.tracking.tags import MODEL_SEAL
@@ -77,4 +80,4 @@ def download_version(tracking_uri: str, name: str, version: str, folder: Path) -
         client = make_client(tracking_uri)
         seal = client.get_model_version(name, version).tags.get(MODEL_SEAL)
         uri = client.get_model_version_download_uri(name, version)
-    return download_sealed(uri, tracking_uri, seal, folder)
+        return download_sealed(uri, tracking_uri, seal, folder, trusted_digest)

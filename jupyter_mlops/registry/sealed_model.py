@@ -22,16 +22,25 @@ UNSEALED = (
 
 
 def download_sealed(
-    download_uri: str, tracking_uri: str, model_seal: str | None, dst: Path
+    download_uri: str,
+    tracking_uri: str,
+    model_seal: str | None,
+    dst: Path,
+    trusted_digest: str | None = None,
 ) -> Path:
-    """Download the model files at ``download_uri`` into ``dst`` and check their seal;
-    returns the local model folder."""
+    """Download the model files at ``download_uri`` into ``dst`` and check their seal, or
+    that their ``folder_digest`` is ``trusted_digest`` (a digest reviewed elsewhere, e.g.
+    pinned in a container's Dockerfile); returns the local model folder."""
+    import os
+
     import mlflow.artifacts
 
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # callers show theirs
     local = mlflow.artifacts.download_artifacts(
         artifact_uri=download_uri, dst_path=str(dst), tracking_uri=tracking_uri
     )
-    if not is_sealed(folder_digest(local), MODEL_KIND, model_seal):
+    digest = folder_digest(local)
+    if digest != trusted_digest and not is_sealed(digest, MODEL_KIND, model_seal):
         raise UntrustedArtifactError(UNSEALED, path=download_uri)
     return Path(local)
 

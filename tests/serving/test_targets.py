@@ -106,7 +106,7 @@ URL = {"url": "http://127.0.0.1:8080"}
     [
         ({}, "deploy.t.url", "must be the service's http(s) URL"),
         ({"url": "ftp://host"}, "deploy.t.url", "must be the service's http(s) URL"),
-        ({**URL, "kind": "batch"}, "deploy.t.kind", "not a known kind (rest)"),
+        ({**URL, "kind": "ftp"}, "deploy.t.kind", "not a known kind (rest, "),
         ({**URL, "strategy": "linear"}, "deploy.t.strategy", "not one of canary, blue-green"),
         ({**URL, "steps": [10, "x"]}, "deploy.t.steps[1]", "integer percentage 1..99"),
         ({**URL, "steps": [10, 100]}, "deploy.t.steps[1]", "integer percentage 1..99"),

@@ -23,6 +23,7 @@ ERROR_RATE = "error_rate"
 P99_MS = "p99_ms"
 PREDICTION_DRIFT = "prediction_drift"
 FEEDBACK_P_VALUE = "feedback_p_value"
+MINIMUM_CHECKS = frozenset({REQUESTS, "rows"})  # a threshold that is a minimum (batch: rows)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Check:
 
 
 def _relation(check: Check) -> str:
-    if check.name == REQUESTS:
+    if check.name in MINIMUM_CHECKS:
         return "≥" if check.passed else "<"
     if check.name == FEEDBACK_P_VALUE:  # a significance level: small is significant
         return "<" if (check.value or 0) < (check.threshold or 0) else "≥"

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from jupyter_mlops.deploy.rollout import verification
 from jupyter_mlops.deploy.rollout.analysis import (
@@ -48,13 +48,18 @@ Progress = Callable[[RolloutEvent], None]
 SETTLE_POLL = 0.2
 
 
+TargetT = TypeVar("TargetT")
+
+
 @dataclass(frozen=True)
-class RolloutRequest:
-    """Roll ``candidate`` of registered model ``model`` out to ``target``."""
+class RolloutRequest(Generic[TargetT]):
+    """Roll ``candidate`` of registered model ``model`` out to ``target`` (a target of any
+    kind: ``RolloutRequest[RestTarget]`` here, ``RolloutRequest[BatchTarget]`` for a batch
+    deploy, ...)."""
 
     tracking_uri: str
     model: str
-    target: RestTarget
+    target: TargetT
     candidate: str
     strategy: str
     load_requests: int = verification.LOAD_REQUESTS
@@ -75,7 +80,7 @@ def new_rollout_id() -> str:
     return f"r-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
 
 
-def run_rollout(request: RolloutRequest, progress: Progress | None = None) -> RolloutResult:
+def run_rollout(request: RolloutRequest[RestTarget], progress: Progress | None = None) -> RolloutResult:
     """Run the rollout; returns when the candidate is promoted or rolled back."""
     from jupyter_mlops.tracking.store import make_client, mlflow_errors
 
@@ -87,10 +92,11 @@ def run_rollout(request: RolloutRequest, progress: Progress | None = None) -> Ro
     return _Rollout(request, client, service, stable, progress or (lambda event: None)).run()
 
 
-def _stable_version(client: Any, request: RolloutRequest) -> str:
+def _stable_version(client: Any, request: RolloutRequest[RestTarget]) -> str:
     """The version the alias serves; ``DeployError`` when a rollout cannot start."""
     from mlflow.exceptions import MlflowException
 
+    from jupyter_mlops.registry.registered import registered_model
     from jupyter_mlops.registry.traffic import read_served, traffic_key
     from jupyter_mlops.tracking.tags import GATE, GATE_REASONS
 
@@ -101,7 +107,7 @@ def _stable_version(client: Any, request: RolloutRequest) -> str:
         if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
             raise DeployError(f"model '{name}' has no version {candidate}", name=name) from None
         raise
-    if alias not in client.get_registered_model(name).aliases:
+    if alias not in registered_model(client, name, DeployError).aliases:
         raise DeployError(
             f"alias '{alias}' of model '{name}' is not set: a rollout needs a stable version "
             f"to compare with; set the first one with `jupyter mlops promote {name} "
@@ -145,7 +151,7 @@ def abort_rollout(client: Any, name: str, alias: str) -> str | None:
     return split.rollout or "(no rollout id)"
 
 
-def _check_service(service: ServiceClient, request: RolloutRequest) -> None:
+def _check_service(service: ServiceClient, request: RolloutRequest[RestTarget]) -> None:
     info = service.get_json("/version")
     served = (info.get("model"), info.get("alias"))
     if served != (request.model, request.target.alias):
@@ -161,7 +167,7 @@ class _Rollout:
 
     def __init__(
         self,
-        request: RolloutRequest,
+        request: RolloutRequest[RestTarget],
         client: Any,
         service: ServiceClient,
         stable: str,
@@ -209,8 +215,9 @@ class _Rollout:
             self._roll_back("interrupted", [])
             raise
         finally:
+            thresholds = self.request.target.analysis.to_json()
             result.mlflow_run = record_rollout(
-                self.request.tracking_uri, result, self.request.target, status
+                self.request.tracking_uri, result, thresholds, status
             )
         return result
 

@@ -15,8 +15,14 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from jupyter_mlops.deploy.serving.config import ServeConfig
+from jupyter_mlops.deploy.serving.lookup import LOOKUP_PATH, LookupSource, PredictionLookup
 from jupyter_mlops.deploy.serving.request_error import RequestError
-from jupyter_mlops.deploy.serving.service import PredictionService, Reply, error_reply
+from jupyter_mlops.deploy.serving.service import (
+    PredictionService,
+    Reply,
+    error_reply,
+    json_reply,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +36,19 @@ V2_MODELS = "/v2/models/"
 
 
 class ServiceApp:
-    """ASGI callable over one ``PredictionService``."""
+    """ASGI callable over a ``PredictionService`` and/or a ``PredictionLookup`` (``GET
+    /predictions/{key}`` from a table): at least one of them."""
 
-    def __init__(self, service: PredictionService) -> None:
+    def __init__(
+        self,
+        config: ServeConfig,
+        service: PredictionService | None,
+        lookup: PredictionLookup | None = None,
+    ) -> None:
+        self.config = config
         self.service = service
-        self.token = service.config.token.encode() if service.config.token else None
+        self.lookup = lookup
+        self.token = config.token.encode() if config.token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -57,13 +71,19 @@ class ServiceApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    self.service.start()
+                    if self.lookup is not None:
+                        self.lookup.open()
+                    if self.service is not None:
+                        self.service.start()
                 except Exception as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                self.service.stop()
+                if self.service is not None:
+                    self.service.stop()
+                if self.lookup is not None:
+                    self.lookup.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -74,8 +94,12 @@ class ServiceApp:
             return _error(
                 401, "UNAUTHENTICATED", "missing or wrong bearer token (Authorization: Bearer …)"
             )
+        if method in ("GET", "HEAD") and self.lookup and path.startswith(LOOKUP_PATH):
+            return await self.lookup.answer(path[len(LOOKUP_PATH) :])
+        if self.service is None:
+            return self._lookup_only(method, path)
         if method == "POST":
-            body = await _read_body(headers, receive, self.service.config.max_body_bytes)
+            body = await _read_body(headers, receive, self.config.max_body_bytes)
             return await self._post(path, body, headers)
         if method in ("GET", "HEAD"):
             return self._get(path)
@@ -87,7 +111,19 @@ class ServiceApp:
             given.strip().encode(), self.token or b""
         )
 
+    def _lookup_only(self, method: str, path: str) -> Reply:
+        """A service without a model: health, ``/version`` and lookups."""
+        assert self.lookup is not None
+        if method not in ("GET", "HEAD"):
+            return _error(405, "METHOD_NOT_ALLOWED", f"{method} is not allowed on {path}")
+        if path in OPEN_PATHS:
+            return json_reply(200, {"status": "ready", "lookup": self.lookup.source.table})
+        if path == "/version":
+            return json_reply(200, {"model": None, "lookup": self.lookup.describe()})
+        return _not_found(path)
+
     async def _post(self, path: str, body: bytes, headers: dict[str, str]) -> Reply:
+        assert self.service is not None
         service = self.service
         if path == "/invocations":
             return await service.invocations(body, headers.get("content-type", ""), headers)
@@ -98,6 +134,7 @@ class ServiceApp:
         return _not_found(path)
 
     def _get(self, path: str) -> Reply:
+        assert self.service is not None
         service = self.service
         routes = {
             "/ping": service.health,
@@ -170,4 +207,12 @@ def app_from_environment() -> ServiceApp:
     data = json.loads(os.environ[CONFIG_ENV])
     if data.get("log_dir") is not None:
         data["log_dir"] = Path(data["log_dir"])
-    return ServiceApp(PredictionService(ServeConfig(**data)))
+    return build_app(ServeConfig(**data))
+
+
+def build_app(config: ServeConfig) -> ServiceApp:
+    """The app of ``config``: its model's prediction service (unless lookup-only) and its
+    ``--lookup`` table (opened at startup)."""
+    service = PredictionService(config) if config.model else None
+    lookup = PredictionLookup(LookupSource.parse(config.lookup)) if config.lookup else None
+    return ServiceApp(config, service, lookup)

@@ -15,13 +15,14 @@ _SIZE = re.compile(r"(?i)^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$")
 _UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
 _DURATION = re.compile(r"(?i)^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
 class ServeConfig:
     """What ``jupyter mlops serve`` was asked to do."""
 
-    model: str
+    model: str  # "": a lookup-only service (``lookup`` set)
     tracking_uri: str
     alias: str = "production"
     host: str = "127.0.0.1"
@@ -35,6 +36,8 @@ class ServeConfig:
     batch_max_rows: int = 32
     batch_wait_seconds: float = 0.002
     token: str | None = None
+    trusted_digest: str | None = None  # sha256 of a model folder loaded without a seal
+    lookup: str | None = None  # URL#TABLE answering GET /predictions/{key}
 
     def check(self) -> ServeConfig:
         """The config itself; ``DeployError`` naming the first bad setting."""
@@ -50,6 +53,13 @@ class ServeConfig:
             raise DeployError("--max-rows and --max-body must be positive")
         if self.batch_max_rows < 1:
             raise DeployError(f"--batch-max must be at least 1, not {self.batch_max_rows}")
+        if not self.model and self.lookup is None:
+            raise DeployError("serve needs a MODEL to serve or a --lookup URL#TABLE, or both")
+        if self.trusted_digest is not None and not _SHA256.fullmatch(self.trusted_digest):
+            raise DeployError(
+                f"--trust-digest must be a sha256 (64 hex digits), not '{self.trusted_digest}'",
+                name="trust_digest",
+            )
         if self.token is None and not is_loopback(self.host):
             raise DeployError(
                 f"serving on {self.host} (not a loopback address) needs a bearer token: "

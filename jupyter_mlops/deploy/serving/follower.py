@@ -34,6 +34,7 @@ class RegistryFollower:
     poll_seconds: float
     install: Install  # called (from this thread) with the full set of versions to serve
     loaded: Callable[[], Mapping[str, ServedVersion]]  # what the service serves now
+    trusted_digest: str | None = None  # a model folder digest loaded without a seal
     problems: dict[str, str] = field(default_factory=dict)  # what failed on the last poll
     _seen: tuple[str | None, TrafficSplit] | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -57,7 +58,9 @@ class RegistryFollower:
 
     def _load(self, version: str) -> ServedVersion:
         log.info("loading version %s of %s", version, self.name)
-        return load_version(self.tracking_uri, self.name, version, self.workdir)
+        return load_version(
+            self.tracking_uri, self.name, version, self.workdir, self.trusted_digest
+        )
 
     def start(self) -> None:
         """Poll in a daemon thread until ``stop``."""

@@ -21,8 +21,7 @@ Announce = Callable[[str], None]
 
 def run_service(config: ServeConfig, announce: Announce) -> None:
     """Serve until stopped; ``announce`` gets the ready line."""
-    from jupyter_mlops.deploy.serving.asgi import CONFIG_ENV, ServiceApp, app_from_environment
-    from jupyter_mlops.deploy.serving.service import PredictionService
+    from jupyter_mlops.deploy.serving.asgi import CONFIG_ENV, app_from_environment, build_app
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # not a terminal UI
     options: dict[str, Any] = {
@@ -34,7 +33,7 @@ def run_service(config: ServeConfig, announce: Announce) -> None:
         "timeout_graceful_shutdown": 10,
     }
     if config.workers == 1:
-        app = ServiceApp(PredictionService(config))
+        app = build_app(config)
         server = AnnouncingServer(uvicorn.Config(app, **options), config, announce)
         try:
             server.run()
@@ -42,9 +41,9 @@ def run_service(config: ServeConfig, announce: Announce) -> None:
             server.started = False
         if not server.started:
             raise DeployError(
-                f"the service of model '{config.model}' did not start on "
+                f"the service of {served(config)} did not start on "
                 f"{config.host}:{config.port} (the reason is printed above)",
-                name=config.model,
+                name=config.model or config.lookup,
             )
         return
     os.environ[CONFIG_ENV] = json.dumps(_config_json(config))
@@ -59,7 +58,17 @@ def run_service(config: ServeConfig, announce: Announce) -> None:
 def ready_line(config: ServeConfig, port: int) -> str:
     """``serving classification@production on http://127.0.0.1:8080 (2 workers)``."""
     workers = f" ({config.workers} workers)" if config.workers > 1 else ""
-    return f"serving {config.model}@{config.alias} on http://{config.host}:{port}{workers}"
+    return f"serving {served(config)} on http://{config.host}:{port}{workers}"
+
+
+def served(config: ServeConfig) -> str:
+    """``model@alias``, ``lookups from URL#TABLE``, or both."""
+    from jupyter_mlops.deploy.serving.lookup import LookupSource
+
+    parts = [f"{config.model}@{config.alias}"] if config.model else []
+    if config.lookup is not None:
+        parts.append(f"lookups from {LookupSource.parse(config.lookup).shown}")
+    return " and ".join(parts)
 
 
 def _config_json(config: ServeConfig) -> dict[str, Any]:

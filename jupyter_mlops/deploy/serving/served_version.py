@@ -23,8 +23,7 @@ from typing import Any
 
 from jupyter_mlops.deploy.serving.input_schema import InputSchema
 from jupyter_mlops.deploy.serving.payload import Rows, frame_from_rows
-from jupyter_mlops.registry.sealed_model import download_sealed
-from jupyter_mlops.tracking.tags import MODEL_SEAL
+from jupyter_mlops.registry.model_ref import download_version
 
 log = logging.getLogger(__name__)
 
@@ -65,19 +64,16 @@ class ServedVersion:
         }
 
 
-def load_version(tracking_uri: str, name: str, version: str, workdir: Path) -> ServedVersion:
-    """Download, check the seal of, load and warm version ``version`` of model ``name``."""
+def load_version(
+    tracking_uri: str, name: str, version: str, workdir: Path, trusted_digest: str | None = None
+) -> ServedVersion:
+    """Download, check the seal (or the ``trusted_digest``) of, load and warm version
+    ``version`` of model ``name``."""
     import mlflow.pyfunc
 
-    from jupyter_mlops.tracking.store import make_client, mlflow_errors
-
-    with mlflow_errors(tracking_uri, f"load version {version} of model '{name}'"):
-        client = make_client(tracking_uri)
-        seal = client.get_model_version(name, version).tags.get(MODEL_SEAL)
-        uri = client.get_model_version_download_uri(name, version)
     folder = Path(tempfile.mkdtemp(prefix=f"v{version}-", dir=workdir))
     try:
-        local = download_sealed(uri, tracking_uri, seal, folder)
+        local = download_version(tracking_uri, name, version, folder, trusted_digest)
         pyfunc = mlflow.pyfunc.load_model(str(local))
         schema = InputSchema.from_signature(pyfunc.metadata.signature)
         example = _input_example(local)

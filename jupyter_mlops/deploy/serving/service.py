@@ -82,6 +82,7 @@ class PredictionService:
             config.poll_seconds,
             install=self._install_from_follower,
             loaded=self._loaded,
+            trusted_digest=config.trusted_digest,
         )
 
     def _request_log(self) -> RequestLog | None:
