@@ -31,7 +31,9 @@ def iris(mlflow_db_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.mark.parametrize("model_source", ["baked", "registry"])
-def test_the_dockerfile_lints_clean(iris: RegisteredIris, tmp_path: Path, model_source: str) -> None:
+def test_the_dockerfile_lints_clean(
+    iris: RegisteredIris, tmp_path: Path, model_source: str
+) -> None:
     options = api.PackageOptions(model_source=model_source)
     api.package(NAME, "container", tmp_path / "ctx", iris.uri, options)
     done = subprocess.run(

@@ -34,8 +34,17 @@ def test_an_unknown_format_is_refused_naming_the_formats(
     iris: RegisteredIris, tmp_path: Path
 ) -> None:
     done = subprocess.run(
-        [*CLI, "package", NAME, "--format", "zip", "-o", str(tmp_path / "out"),
-         "--tracking-uri", iris.uri],
+        [
+            *CLI,
+            "package",
+            NAME,
+            "--format",
+            "zip",
+            "-o",
+            str(tmp_path / "out"),
+            "--tracking-uri",
+            iris.uri,
+        ],
         capture_output=True,
         text=True,
     )
@@ -110,6 +119,7 @@ def test_a_failing_build_leaves_the_output_as_it_was(
 
 def test_a_bad_model_source_is_refused(iris: RegisteredIris, tmp_path: Path) -> None:
     with pytest.raises(DeployError, match="--model-source must be one of baked, registry"):
-        api.package(NAME, "container", tmp_path / "out", iris.uri,
-                    api.PackageOptions(model_source="s3"))
+        api.package(
+            NAME, "container", tmp_path / "out", iris.uri, api.PackageOptions(model_source="s3")
+        )
     assert leftovers(tmp_path) == []

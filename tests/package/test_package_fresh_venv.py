@@ -70,7 +70,9 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def clean_env(venv: Path, **extra: str) -> dict[str, str]:
     """The environment of the fresh venv: its bin first, nothing of this venv's."""
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = {
+        key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")
+    }
     env["PATH"] = os.pathsep.join([str(venv), "/usr/local/bin", "/usr/bin", "/bin"])
     return {**env, **extra}
 

@@ -206,7 +206,8 @@ def test_deploy_swaps_the_build_in_and_rollback_restores_the_previous(
         "1",
         "kubernetes",
     )
-    assert state["verification"]["outcome"] == PROMOTED
+    verification = api.deployments(pipeline, store)["targets"][0]["verification"]
+    assert (verification["rollout"], verification["outcome"]) == (second.rollout, PROMOTED)
     assert state["built_at"] is not None
 
     rolled = api.rollback_target(pipeline, "cluster", tracking_uri=store)

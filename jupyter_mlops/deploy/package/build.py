@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.deploy.package.output import MARKER, claim_output, move_into_place
-
 from jupyter_mlops.deploy.package.source import PackageSource, read_source
 from jupyter_mlops.errors import DeployError
 
@@ -139,11 +138,7 @@ def _register_formats() -> None:
     import importlib
 
     for module in ("wheel", "container", "manifests"):
-        try:
-            importlib.import_module(f"jupyter_mlops.deploy.package.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"jupyter_mlops.deploy.package.{module}":
-                raise
+        importlib.import_module(f"jupyter_mlops.deploy.package.{module}")
 
 
 def _write_marker(folder: Path, source: PackageSource, fmt: str, files: list[Path]) -> None:

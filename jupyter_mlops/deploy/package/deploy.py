@@ -302,10 +302,9 @@ def _marker(folder: Path) -> dict[str, Any] | None:
 def package_state(
     target: PackageTarget, model: str | None, tracking_uri: str | None
 ) -> dict[str, Any]:
-    """``{"output", "format", "version", "built_at", "previous_version", "verification"}``:
-    the build in ``output`` (version None when there is none), the one kept as previous,
-    and the last recorded deploy to the target (its outcome and checks; None when none or
-    the registry cannot be read)."""
+    """``{"version", "where", "detail", "problem", "output", "format", "built_at",
+    "previous_version"}``: the build in ``output`` (version None when there is none) and
+    the one kept as previous (the panel shows ``where`` and the one-line ``detail``)."""
     output = Path(target.output)
     marker = _marker(output)
     previous = _marker(target.previous_output)
@@ -313,23 +312,18 @@ def package_state(
     if marker is not None:
         mtime = (output / MARKER).stat().st_mtime
         built_at = datetime.fromtimestamp(mtime, UTC).isoformat(timespec="seconds")
+    fmt = marker.get("format") if marker else target.format
+    previous_version = str(previous["version"]) if previous else None
+    detail = f"{fmt} built {built_at}" if built_at else f"no {fmt} package built yet"
+    if previous_version:
+        detail += f"; previous build: version {previous_version}"
     return {
-        "output": str(output),
-        "format": marker.get("format") if marker else target.format,
         "version": str(marker["version"]) if marker else None,
+        "where": str(output),
+        "detail": detail,
+        "problem": None,
+        "output": str(output),
+        "format": fmt,
         "built_at": built_at,
-        "previous_version": str(previous["version"]) if previous else None,
-        "verification": _last_deploy(tracking_uri, model, target.name),
+        "previous_version": previous_version,
     }
-
-
-def _last_deploy(tracking_uri: str | None, model: str | None, target: str) -> dict[str, Any] | None:
-    from jupyter_mlops.deploy.rollout.record import latest_rollout
-    from jupyter_mlops.tracking.store import make_client
-
-    if tracking_uri is None or model is None:
-        return None
-    try:
-        return latest_rollout(make_client(tracking_uri), model, target)
-    except Exception:  # the panel shows what it can: an unreachable store is no error here
-        return None

@@ -107,9 +107,7 @@ DOCKERIGNORE = "*\n!Dockerfile\n!requirements.txt\n!wheels/\n!registry/\n"
 def readme_text(plan: ContextPlan) -> str:
     """README.md of the context: what it holds and how to build and run it."""
     image = f"{_image_name(plan.model)}:{plan.version}"
-    run = (
-        "docker run --rm -p 8080:8080 -e JUPYTER_MLOPS_SERVE_TOKEN=$(openssl rand -hex 16) "
-    )
+    run = "docker run --rm -p 8080:8080 -e JUPYTER_MLOPS_SERVE_TOKEN=$(openssl rand -hex 16) "
     lines = [
         f"# Container of model `{plan.model}` version {plan.version}",
         "",
@@ -156,7 +154,7 @@ def _baked_notes(plan: ContextPlan) -> list[str]:
 
 def _registry_notes(plan: ContextPlan) -> list[str]:
     return [
-        f"The model is fetched at start from the registry at `MLFLOW_TRACKING_URI`: alias",
+        "The model is fetched at start from the registry at `MLFLOW_TRACKING_URI`: alias",
         f"`{plan.alias}` of `{plan.model}`, followed as it moves. The service loads only",
         "versions sealed by the artifact key of the user who registered them: mount that",
         f"key (`artifact-key`) read-only into `{SECRETS_DIR}` (`JUPYTER_MLOPS_STATE_DIR`),",

@@ -54,9 +54,7 @@ def write_own_wheel(dist: metadata.Distribution, folder: Path) -> Path:
     files = folder_files(package, DISTRIBUTION, LEFT_OUT)
     entry_points = dist.read_text("entry_points.txt")
     extra_files = {"entry_points.txt": entry_points.encode()} if entry_points else {}
-    return write_wheel(
-        folder, DISTRIBUTION, dist.version, files, _metadata(dist), extra_files
-    )
+    return write_wheel(folder, DISTRIBUTION, dist.version, files, _metadata(dist), extra_files)
 
 
 def _metadata(dist: metadata.Distribution) -> str:

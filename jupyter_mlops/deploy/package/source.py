@@ -71,9 +71,7 @@ def _signature(model: Any) -> dict[str, Any] | None:
     if model.signature is None:
         return None
     raw = model.signature.to_dict()
-    return {
-        key: json.loads(raw[key]) if raw.get(key) else None for key in ("inputs", "outputs")
-    }
+    return {key: json.loads(raw[key]) if raw.get(key) else None for key in ("inputs", "outputs")}
 
 
 def read_requirements(path: Path) -> tuple[str, ...]:

@@ -69,20 +69,20 @@ def _load_pyfunc() -> Any:
     return mlflow.pyfunc.load_model(_MODEL_DIR)
 '''
 
-SKLEARN_LOADER = '''
+SKLEARN_LOADER = """
 
 def _load_sklearn() -> Any:
     import mlflow.sklearn
 
     return mlflow.sklearn.load_model(_MODEL_DIR)
-'''
+"""
 
-WRAPPED_LOADER = '''
+WRAPPED_LOADER = """
 
 def _load_wrapped() -> Any:
     inner = _load("pyfunc").unwrap_python_model()
     return getattr(inner, "model", inner)
-'''
+"""
 
 FRAME = '''
 
