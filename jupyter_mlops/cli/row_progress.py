@@ -17,12 +17,14 @@ class RowProgress:
     def __init__(self, stream: TextIO | None = None, live: bool | None = None) -> None:
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty() if live is None else live
-        self.started = time.monotonic()
-        self.last_line = self.started
+        self.last_line = time.monotonic()
+        self.first: tuple[int, float] | None = None  # rows and time of the first chunk
         self.drawn = False
 
     def __call__(self, rows: int, total: int | None) -> None:
         now = time.monotonic()
+        if self.first is None:
+            self.first = (rows, now)
         if self.live:
             self.stream.write("\r" + self.line(rows, total, now) + "\x1b[K")
             self.drawn = True
@@ -39,11 +41,15 @@ class RowProgress:
             self.drawn = False
 
     def line(self, rows: int, total: int | None, now: float) -> str:
-        """``scored 40,000/100,000 rows [############------] 40% 81,230 rows/s``."""
-        rate = rows / max(now - self.started, 1e-6)
+        """``scored 40,000/100,000 rows [############------] 40% 81,230 rows/s`` (the rate
+        since the first chunk, so loading the model does not count)."""
+        first_rows, first_time = self.first or (rows, now)
+        rate = (
+            f" {(rows - first_rows) / (now - first_time):,.0f} rows/s" if now > first_time else ""
+        )
         if total:
             share = min(rows / total, 1.0)
             filled = round(share * BAR_WIDTH)
             bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-            return f"scored {rows:,}/{total:,} rows [{bar}] {share:4.0%} {rate:,.0f} rows/s"
-        return f"scored {rows:,} rows {rate:,.0f} rows/s"
+            return f"scored {rows:,}/{total:,} rows [{bar}] {share:4.0%}{rate}"
+        return f"scored {rows:,} rows{rate}"

@@ -4,7 +4,7 @@
 
     deploy:
       prod:                          # the target's name: `jupyter mlops deploy PIPELINE prod`
-        kind: rest                   # a prediction service (`jupyter mlops serve`); the only kind yet
+        kind: rest                   # a prediction service (`jupyter mlops serve`)
         model: regression-ridge      # the registered model (default: the pipeline's one model)
         alias: production            # the alias the service serves (default: production)
         url: http://127.0.0.1:8080   # where it runs, for verification
@@ -20,9 +20,12 @@
         analysis: {max_error_rate: 0.01, max_p99_ms: 100, max_prediction_drift: 0.2,
                    failure_limit: 1, min_requests: 10, feedback_alpha: 0.05}
 
-Kinds come from ``KINDS`` (name → parser of the kind's keys), so other kinds (``batch``,
-``package``) add a parser. Errors are ``DeployError`` naming the key path, e.g.
-``deploy.prod.steps[1]``.
+That is a ``rest`` target (this module). The other kinds parse their own keys:
+``batch`` (``batch/target.py``: a pre-scored table), ``package`` (``package/target.py``: a
+wheel, container context or Kubernetes/KServe manifests in a folder) and ``mlflow``
+(``mlflow_target/target.py``: any MLflow deployment plugin). ``KINDS`` maps a kind to its
+parser; ``kinds.py`` to what deploying, rolling back and showing it means. Errors are
+``DeployError`` naming the key path, e.g. ``deploy.prod.steps[1]``.
 """
 
 from __future__ import annotations

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlflow.exceptions import MlflowException
-
-from jupyter_mlops.mlflow_plugin.client import JupyterMlopsDeploymentClient, target_kind
+from jupyter_mlops.mlflow_plugin.client import SCHEME, JupyterMlopsDeploymentClient
 
 __all__ = ["JupyterMlopsDeploymentClient", "run_local", "target_help"]
 
@@ -55,17 +53,13 @@ def target_help() -> str:
 
 
 def run_local(
-    target: str,
-    name: str,
-    model_uri: str,
-    flavor: str | None = None,
-    config: dict[str, Any] | None = None,
+    name: str, model_uri: str, flavor: str | None = None, config: dict[str, Any] | None = None
 ) -> None:
-    """Serve ``model_uri`` in the foreground until stopped (Ctrl-C); rest only."""
+    """Serve ``model_uri`` in the foreground until stopped (Ctrl-C). MLflow calls it as
+    ``run_local(name, model_uri, flavor, config)`` (``mlflow/deployments/interface.py``;
+    the base module's docstring also lists ``target``, which MLflow does not pass)."""
     from jupyter_mlops import api
     from jupyter_mlops.mlflow_plugin.client import as_mlflow_errors
 
-    with as_mlflow_errors(target, "run-local"):
-        if target_kind(target) != "rest":
-            raise MlflowException(f"{target}: run-local serves a model: use target jupyter-mlops")
+    with as_mlflow_errors(SCHEME, "run-local"):
         api.run_local_rest(name, model_uri, config)

@@ -4,6 +4,7 @@ sys.path."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,3 +40,15 @@ def field(output: str, key: str) -> str:
         if line.startswith(f"{key}: "):
             return line.split(": ", 1)[1]
     raise AssertionError(f"no {key} in:\n{output}")
+
+
+def install_fake_plugin(site: Path) -> Path:
+    """Put the fake MLflow deployment plugin (``fake_deploy_plugin.py`` as module
+    ``fake_deploy``, entry point ``fake`` in group ``mlflow.deployments``) in folder
+    ``site``, as pip would install it; ``site`` (to put on sys.path or PYTHONPATH)."""
+    info = site / "fake_deploy-0.0.dist-info"
+    info.mkdir(parents=True)
+    shutil.copyfile(Path(__file__).with_name("fake_deploy_plugin.py"), site / "fake_deploy.py")
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake_deploy\nVersion: 0.0\n")
+    (info / "entry_points.txt").write_text("[mlflow.deployments]\nfake = fake_deploy\n")
+    return site

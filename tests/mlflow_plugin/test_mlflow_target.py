@@ -5,13 +5,12 @@ answering wrong predictions is rolled back, plugin failures name the target and 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mlflow_fixtures import client_for
-from plugin_helpers import NAME
+from plugin_helpers import NAME, install_fake_plugin
 
 from jupyter_mlops.deploy.kinds import deploy_to, kind_actions
 from jupyter_mlops.deploy.mlflow_target.target import MlflowTarget
@@ -21,8 +20,6 @@ from jupyter_mlops.registry.alias_history import alias_history
 
 pytest_plugins = ("mlflow_fixtures", "plugin_fixtures")
 
-HERE = Path(__file__).parent
-
 
 @pytest.fixture
 def fake_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -30,12 +27,7 @@ def fake_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     state file of its deployments."""
     from mlflow.deployments.interface import plugin_store
 
-    site = tmp_path / "site"
-    info = site / "fake_deploy-0.0.dist-info"
-    info.mkdir(parents=True)
-    shutil.copyfile(HERE / "fake_deploy_plugin.py", site / "fake_deploy.py")
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake_deploy\nVersion: 0.0\n")
-    (info / "entry_points.txt").write_text("[mlflow.deployments]\nfake = fake_deploy\n")
+    site = install_fake_plugin(tmp_path / "site")
     monkeypatch.syspath_prepend(str(site))
     plugin_store.register_entrypoints()  # mlflow read the entry points when it was imported
     state = tmp_path / "fake-deployments.json"

@@ -108,3 +108,28 @@ def test_altered_model_files_are_refused(iris: RegisteredIris, tmp_path: Path) -
     with serve_context(context, tmp_path / "other-key") as running:
         wait_for(lambda: b"Untrusted" in running.get("/version").body, running)
         assert running.post("/invocations", {"instances": [[5.0, 3.0, 1.5, 0.2]]}).status == 503
+
+
+def test_a_trust_digest_that_is_not_a_sha256_is_refused(
+    iris: RegisteredIris, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jupyter_mlops.cli",
+            "serve",
+            NAME,
+            "--tracking-uri",
+            iris.uri,
+            "--trust-digest",
+            "abc123",
+            "--no-log",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "--trust-digest must be a sha256 (64 hex digits), not 'abc123'" in done.stderr

@@ -255,16 +255,20 @@ def rollback_batch(tracking_uri: str, model: str, target: BatchTarget) -> AliasM
 
 
 def batch_state(target: BatchTarget, model: str | None, tracking_uri: str | None) -> dict[str, Any]:
-    """The live table for the panel: ``{"table", "url", "reachable", "problem", "version",
-    "rows", "scored_at", "previous_version", "previous_rows"}`` (a database that cannot be
-    read is a state, ``reachable: false`` with the reason, never an error)."""
+    """The live table for the panel: ``{"table", "url", "where", "detail", "reachable",
+    "problem", "version", "rows", "scored_at", "previous_version", "previous_rows"}`` (a
+    database that cannot be read is a state, ``reachable: false`` with the reason, never
+    an error; ``where`` and the one-line ``detail`` are what the panel shows)."""
     from jupyter_mlops.deploy.batch.table_summary import table_summary
     from jupyter_mlops.deploy.batch.table_swap import previous_name
 
     table = target.table or (live_table(target, model) if model else None)
+    url = table_url(target, table) if table else None
     state: dict[str, Any] = {
         "table": table,
-        "url": table_url(target, table) if table else None,
+        "url": url,
+        "where": url or "",
+        "detail": "",
         "reachable": False,
         "problem": None,
     }
@@ -284,4 +288,15 @@ def batch_state(target: BatchTarget, model: str | None, tracking_uri: str | None
         "scored_at": live.scored_at if live else None,
         "previous_version": previous.model_version if previous else None,
         "previous_rows": previous.rows if previous else 0,
+        "detail": _table_detail(live, previous),
     }
+
+
+def _table_detail(live: Any, previous: Any) -> str:
+    """E.g. ``150 rows scored 2026-12-02T13:25:02+00:00; previous table: version 1``."""
+    if live is None:
+        return "not scored yet"
+    detail = f"{live.rows:,} rows scored {live.scored_at}"
+    if previous is not None:
+        detail += f"; previous table: version {previous.model_version}"
+    return detail
