@@ -51,9 +51,21 @@ def add_deploy_parser(commands: argparse._SubParsersAction) -> None:
     deploy.set_defaults(command=deploy_command)
 
 
-def print_event(event: RolloutEvent) -> None:
-    """One progress line per rollout step."""
-    print(event.message, flush=True)
+class EventPrinter:
+    """One line per rollout step; a batch deploy's ``scoring`` events drive a row
+    progress bar on stderr instead (one line per chunk would flood the log)."""
+
+    def __init__(self) -> None:
+        from jupyter_mlops.cli.row_progress import RowProgress
+
+        self.rows = RowProgress()
+
+    def __call__(self, event: RolloutEvent) -> None:
+        if event.kind == "scoring":
+            self.rows(int(event.data["rows"]), event.data.get("total"))
+            return
+        self.rows.finish()
+        print(event.message, flush=True)
 
 
 def deploy_command(args: argparse.Namespace) -> int:
@@ -68,7 +80,7 @@ def deploy_command(args: argparse.Namespace) -> int:
         alias=args.alias,
         strategy=args.strategy,
         tracking_uri=args.tracking_uri,
-        progress=None if args.json else print_event,
+        progress=None if args.json else EventPrinter(),
     )
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
