@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -75,7 +74,6 @@ def test_deploy_promotes_a_good_version_and_rolls_back_a_wrong_one(
     assert (code, first["outcome"], first["strategy"]) == (0, "promoted", "replace")
     assert [check["name"] for check in first["checks"]] == ["predictions", "reports_candidate"]
     code, second = deploy(tmp_path, pipeline, store, "2")
-    assert (code, second["outcome"]) != (0, "promoted")
     assert second["outcome"] == "rolled_back"
     assert [check["name"] for check in second["failed"]] == ["predictions"]
     deployed = json.loads((tmp_path / "fake-deployments.json").read_text())["iris-prod"]
@@ -115,4 +113,3 @@ def test_an_unknown_plugin_is_named_in_the_error(
     )
     assert done.returncode != 0
     assert "nosuch:/x: cannot load the MLflow deployment plugin" in done.stdout + done.stderr
-    shutil.rmtree(tmp_path / "site")

@@ -80,7 +80,9 @@ def new_rollout_id() -> str:
     return f"r-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
 
 
-def run_rollout(request: RolloutRequest[RestTarget], progress: Progress | None = None) -> RolloutResult:
+def run_rollout(
+    request: RolloutRequest[RestTarget], progress: Progress | None = None
+) -> RolloutResult:
     """Run the rollout; returns when the candidate is promoted or rolled back."""
     from jupyter_mlops.tracking.store import make_client, mlflow_errors
 
