@@ -27,6 +27,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import shutil
 import signal
 import sqlite3
@@ -40,19 +41,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from score_report import BASELINE, OURS, Measurement, judge, markdown  # noqa: E402
-from score_setup import (  # noqa: E402
-    ALIAS,
-    DEFAULT_ROW_GROUP_ROWS,
-    KEY,
-    MODEL,
-    new_store,
-    register_model,
-    train_model,
-    write_input,
-)
+from score_setup import ALIAS, DEFAULT_ROW_GROUP_ROWS, KEY, MODEL  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHILD = Path(__file__).resolve().parent / "score_child.py"
+SETUP = Path(__file__).resolve().parent / "score_setup.py"
 CONTENDERS = (BASELINE, OURS)
 TABLE = "scores"
 QUICK_ROWS = 20_000
@@ -107,19 +100,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def prepare(args: argparse.Namespace, work: Path, record: dict[str, object]) -> str:
-    """Write the input file and register the model; the tracking URI."""
+    """Write the input file and register the model (in a child process: see
+    ``score_setup.main``); the tracking URI."""
     started = time.perf_counter()
-    size = write_input(work / "input.parquet", args.rows, args.seed, args.row_group_rows)
-    print(f"input: {args.rows:,} rows, {size / 2**20:.1f} MB of Parquet", flush=True)
-    uri = new_store(work, args.mlflow_db)
-    model, frame = train_model(args.seed)
-    version = register_model(uri, work / "artifacts", model, frame)
-    print(f"model: {MODEL}@{ALIAS} = version {version}", flush=True)
-    record["input"] = {"rows": args.rows, "bytes": size, "row_group_rows": args.row_group_rows}
-    record["model"] = {"name": MODEL, "alias": ALIAS, "version": version,
-                       "class": type(model).__name__}  # fmt: skip
+    command = [sys.executable, str(SETUP), str(work), str(args.rows), str(args.seed)]
+    command += [str(args.row_group_rows)] + ([str(args.mlflow_db)] if args.mlflow_db else [])
+    done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
+    if done.returncode != 0:
+        raise BenchError(f"preparing the input and the model failed:\n{done.stderr[-4000:]}")
+    prepared = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"input: {args.rows:,} rows, {prepared['bytes'] / 2**20:.1f} MB of Parquet", flush=True)
+    print(f"model: {MODEL}@{ALIAS} = version {prepared['version']}", flush=True)
+    record["input"] = {
+        "rows": args.rows, "bytes": prepared["bytes"], "row_group_rows": args.row_group_rows
+    }  # fmt: skip
+    record["model"] = {"name": MODEL, "alias": ALIAS, "version": prepared["version"],
+                       "class": prepared["class"]}  # fmt: skip
     record["prepare_s"] = round(time.perf_counter() - started, 2)
-    return uri
+    return str(prepared["tracking_uri"])
 
 
 def child_spec(
@@ -183,7 +181,9 @@ def run_contender(
         stderr = (folder / "stderr").read_text(errors="replace")[-4000:]
         raise BenchError(f"{contender} failed (exit {code}):\n{stdout[-2000:]}\n{stderr}")
     result = json.loads((folder / "result.json").read_text())
-    measured = Measurement(contender, args.rows, result["seconds"], result["floor_rss_kb"], peak_kb)
+    measured = Measurement(
+        contender, args.rows, result["seconds"], result["floor_rss_kb"], peak_kb, result["vmhwm_kb"]
+    )
     return measured, stdout
 
 
@@ -262,6 +262,7 @@ def report(args: argparse.Namespace, record: dict[str, object], runs: list[Measu
     record.update(
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
         load_after=os.getloadavg(),
+        parent_peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         measurements=[m.to_dict() for m in best],
         runs=[m.to_dict() for m in runs],
         tables=tables,

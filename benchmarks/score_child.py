@@ -14,8 +14,8 @@ work a user's command does, model resolution and load included:
   SQLite through an SQLAlchemy engine on the same URL (``--baseline-writer sqlite3``: a
   ``sqlite3`` connection instead).
 
-The result (seconds of the timed part, the floor) is written as JSON to the spec's
-``result`` path.
+The result (seconds of the timed part, the floor, and ``VmHWM``: the peak of this process
+alone, a cross-check of ``ru_maxrss``) is written as JSON to the spec's ``result`` path.
 """
 
 from __future__ import annotations
@@ -29,12 +29,13 @@ from pathlib import Path
 from typing import Any
 
 
-def rss_kb() -> int:
-    """This process's resident set size now, in kB (Linux ``/proc/self/status``)."""
+def status_kb(field: str = "VmRSS") -> int:
+    """A memory figure of this process in kB from Linux's ``/proc/self/status``: ``VmRSS``
+    (resident now) or ``VmHWM`` (its peak since ``exec``)."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
-    raise RuntimeError("no VmRSS line in /proc/self/status")
+    raise RuntimeError(f"no {field} line in /proc/self/status")
 
 
 def import_libraries(contender: str) -> None:
@@ -111,14 +112,19 @@ def main(spec_path: str) -> int:
     import_libraries(contender)
     with tempfile.TemporaryDirectory(prefix="bench-score-model-") as scratch:
         load_model(spec, Path(scratch) / "warm")  # the floor includes one loaded model
-        floor_kb = rss_kb()
+        floor_kb = status_kb()
         started = time.perf_counter()
         if contender == "ours":
             score_ours(spec)
         else:
             score_baseline(spec, Path(scratch) / "timed")
         seconds = time.perf_counter() - started
-    result = {"contender": contender, "seconds": seconds, "floor_rss_kb": floor_kb}
+    result = {
+        "contender": contender,
+        "seconds": seconds,
+        "floor_rss_kb": floor_kb,
+        "vmhwm_kb": status_kb("VmHWM"),
+    }
     Path(spec["result"]).write_text(json.dumps(result))
     return 0
 

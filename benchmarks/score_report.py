@@ -25,6 +25,7 @@ class Measurement:
     seconds: float
     floor_rss_kb: int
     peak_rss_kb: int
+    vmhwm_kb: int = 0
 
     @property
     def rows_per_s(self) -> float:
@@ -44,6 +45,7 @@ class Measurement:
             "floor_rss_mb": mb(self.floor_rss_kb),
             "peak_rss_mb": mb(self.peak_rss_kb),
             "peak_above_floor_mb": mb(self.above_floor_kb),
+            "vmhwm_mb": mb(self.vmhwm_kb),
         }
 
 

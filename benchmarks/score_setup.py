@@ -11,7 +11,9 @@ rows were chunked: both contenders' tables can be compared exactly.
 
 from __future__ import annotations
 
+import json
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +108,30 @@ def register_model(uri: str, artifacts: Path, model: Any, frame: Any) -> str:
     )
     client.set_terminated(run.info.run_id)
     return version
+
+
+def prepare(
+    folder: Path, rows: int, seed: int, row_group_rows: int, template: Path | None
+) -> dict[str, object]:
+    """Write ``folder/input.parquet`` and register the model in a store in ``folder``."""
+    size = write_input(folder / "input.parquet", rows, seed, row_group_rows)
+    uri = new_store(folder, template)
+    model, frame = train_model(seed)
+    version = register_model(uri, folder / "artifacts", model, frame)
+    return {"tracking_uri": uri, "version": version, "bytes": size, "class": type(model).__name__}
+
+
+def main(argv: list[str]) -> int:
+    """``score_setup.py FOLDER ROWS SEED ROW_GROUP_ROWS [TEMPLATE_DB]``: prepare, print JSON.
+
+    The benchmark runs this in a child process so that its own memory stays small: a child
+    started by a big parent inherits the parent's peak in ``ru_maxrss`` (Linux keeps the
+    high-water mark across ``exec``)."""
+    folder, rows, seed, row_group_rows = Path(argv[0]), int(argv[1]), int(argv[2]), int(argv[3])
+    template = Path(argv[4]) if len(argv) > 4 else None
+    print(json.dumps(prepare(folder, rows, seed, row_group_rows, template)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 
 from jupyter_mlops import api
 from jupyter_mlops.cli.options import add_tracking_uri
@@ -41,7 +40,29 @@ def add_package_parser(commands: argparse._SubParsersAction) -> None:
         help="container: bake the model into the image (default) or fetch it from the "
         "registry ($MLFLOW_TRACKING_URI) at start",
     )
-    package.add_argument("--image", metavar="IMAGE", help="kserve/kubernetes: the image to run")
+    package.add_argument(
+        "--image",
+        metavar="IMAGE",
+        help="kserve/kubernetes: the image to run (default: <model>-model:<version>)",
+    )
+    package.add_argument(
+        "--replicas", metavar="N", type=int, default=1, help="kserve/kubernetes (default: 1)"
+    )
+    package.add_argument(
+        "--canary-percent",
+        metavar="N",
+        type=int,
+        help="kserve: canaryTrafficPercent, the new revision's share (default: none)",
+    )
+    package.add_argument(
+        "--resource",
+        metavar="KIND.NAME=QUANTITY",
+        action="append",
+        type=_resource,
+        default=[],
+        help="kserve/kubernetes: a container resource, e.g. limits.memory=2Gi, "
+        "requests.cpu=500m (repeatable; default requests 250m/512Mi, limits 1/1Gi)",
+    )
     package.add_argument(
         "--force", action="store_true", help="replace DIR even when it is not a package"
     )
@@ -50,10 +71,25 @@ def add_package_parser(commands: argparse._SubParsersAction) -> None:
     package.set_defaults(command=package_command)
 
 
+def _resource(text: str) -> tuple[str, str]:
+    """``limits.memory=2Gi`` → ``("limits.memory", "2Gi")`` (checked when the manifests are
+    built, naming the setting)."""
+    name, equals, quantity = text.partition("=")
+    if not equals or not name.strip() or not quantity.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not KIND.NAME=QUANTITY")
+    return name.strip(), quantity.strip()
+
+
 def package_command(args: argparse.Namespace) -> int:
     """``jupyter mlops package``: 0 when the package is written."""
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # not a terminal UI
-    options = api.PackageOptions(model_source=args.model_source, force=args.force, image=args.image)
+    options = api.PackageOptions(
+        model_source=args.model_source,
+        force=args.force,
+        image=args.image,
+        canary_percent=args.canary_percent,
+        replicas=args.replicas,
+        extra=dict(args.resource),
+    )
     result = api.package(args.model, args.fmt, args.output, args.tracking_uri, options)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))

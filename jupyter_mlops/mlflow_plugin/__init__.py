@@ -42,7 +42,7 @@ Config (-C key=value):
   mlflow deployments predict -t jupyter-mlops --name churn --input-path rows.json
   mlflow deployments update -t jupyter-mlops --name churn -m models:/churn/4
   mlflow deployments delete -t jupyter-mlops --name churn
-  mlflow deployments create -t jupyter-mlops:/batch --name nightly -m models:/churn@champion \
+  mlflow deployments create -t jupyter-mlops:/batch --name nightly -m models:/churn@champion \\
       -C input=customers.parquet -C key=customer_id -C into=sqlite:///scores.db
 """
 

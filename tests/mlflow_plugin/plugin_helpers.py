@@ -26,7 +26,7 @@ def pyfunc_predictions(uri: str, version: str, frame: Any) -> list[Any]:
     try:
         return mlflow.pyfunc.load_model(f"models:/{NAME}/{version}").predict(frame).tolist()
     finally:
-        mlflow.set_tracking_uri(None)
+        mlflow.set_tracking_uri(None)  # type: ignore[arg-type]  # None: back to the default
 
 
 def aliases(store: str) -> dict[str, str]:

@@ -5,6 +5,7 @@ answering wrong predictions is rolled back, plugin failures name the target and 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ pytest_plugins = ("mlflow_fixtures", "plugin_fixtures")
 
 
 @pytest.fixture
-def fake_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def fake_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Install the fake plugin (module + dist-info with its entry point) on sys.path; the
     state file of its deployments."""
     from mlflow.deployments.interface import plugin_store

@@ -123,3 +123,33 @@ def test_a_bad_model_source_is_refused(iris: RegisteredIris, tmp_path: Path) -> 
             NAME, "container", tmp_path / "out", iris.uri, api.PackageOptions(model_source="s3")
         )
     assert leftovers(tmp_path) == []
+
+
+def test_manifest_options_reach_the_manifests_and_bad_ones_are_named(
+    iris: RegisteredIris, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--replicas, --resource and --canary-percent from the command line; a malformed
+    --resource is a usage error (exit 2) and a bad quantity names its setting."""
+    import yaml
+
+    from jupyter_mlops.cli.main import main
+
+    out = tmp_path / "k8s"
+    base = ["package", NAME, "-o", str(out), "--tracking-uri", iris.uri]
+    kubernetes = [*base, "--format", "kubernetes", "--replicas", "3"]
+    assert main([*kubernetes, "--resource", "limits.memory=2Gi"]) == 0
+    deployment = next(yaml.safe_load_all((out / "deployment.yaml").read_text()))
+    assert deployment["spec"]["replicas"] == 3
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["resources"]["limits"]["memory"] == "2Gi"
+    assert container["image"] == f"{NAME}-model:1"
+    assert main([*base, "--format", "kserve", "--canary-percent", "10"]) == 0
+    service = yaml.safe_load((out / "inferenceservice.yaml").read_text())
+    assert service["spec"]["predictor"]["canaryTrafficPercent"] == 10
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as usage:
+        main([*kubernetes, "--resource", "memory"])
+    assert usage.value.code == 2
+    assert "'memory' is not KIND.NAME=QUANTITY" in capsys.readouterr().err
+    assert main([*kubernetes, "--resource", "limits.memory=lots"]) == 2
+    assert "limits.memory" in capsys.readouterr().err

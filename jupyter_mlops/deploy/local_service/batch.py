@@ -39,8 +39,10 @@ def new_batch(
     tracking_uri: str, name: str, model: str, version: str, settings: dict[str, Any]
 ) -> LocalDeployment:
     """A batch deployment not yet scored: ``settings`` holds source, key, query, into and
-    table (relative SQLite paths resolved against the current folder)."""
-    from jupyter_mlops.deploy.batch.target import sqlite_in_folder
+    table (relative file and SQLite paths resolved against the current folder)."""
+    from jupyter_mlops.deploy.batch.target import is_url, sqlite_in_folder
+
+    source = settings["source"]
 
     return LocalDeployment(
         name,
@@ -52,7 +54,7 @@ def new_batch(
         datetime.now(UTC).isoformat(timespec="seconds"),
         into=sqlite_in_folder(settings["into"], Path.cwd()),
         table=settings.get("table"),
-        source=settings["source"],
+        source=source if is_url(source) else str(Path(source).absolute()),
         query=settings.get("query"),
         key=settings["key"],
     )

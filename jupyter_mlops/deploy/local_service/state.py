@@ -40,8 +40,8 @@ class LocalDeployment:
     key: str | None = None  # batch: the key column
 
     def to_json(self) -> dict[str, object]:
-        """The recorded JSON object."""
-        return asdict(self)
+        """The recorded JSON object (the fields of the other kind, None, left out)."""
+        return {key: value for key, value in asdict(self).items() if value is not None}
 
 
 def deployment_alias(name: str) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from jupyter_mlops.deploy.package.manifest_spec import default_image
+
 BASE_IMAGE = "python:3.11-slim"
 USER = "mlops"
 UID = 10001
@@ -106,7 +108,7 @@ DOCKERIGNORE = "*\n!Dockerfile\n!requirements.txt\n!wheels/\n!registry/\n"
 
 def readme_text(plan: ContextPlan) -> str:
     """README.md of the context: what it holds and how to build and run it."""
-    image = f"{_image_name(plan.model)}:{plan.version}"
+    image = default_image(plan.model, plan.version)
     run = "docker run --rm -p 8080:8080 -e JUPYTER_MLOPS_SERVE_TOKEN=$(openssl rand -hex 16) "
     lines = [
         f"# Container of model `{plan.model}` version {plan.version}",
@@ -161,10 +163,3 @@ def _registry_notes(plan: ContextPlan) -> list[str]:
         "as a Docker or Kubernetes secret. Give the container the credentials of the",
         "artifact store too (e.g. `AWS_*` for S3).",
     ]
-
-
-def _image_name(model: str) -> str:
-    """A Docker repository name for the model (lowercase, ``[a-z0-9._-]``)."""
-    import re
-
-    return re.sub(r"[^a-z0-9._-]+", "-", model.lower()).strip("-._") or "model"
