@@ -11,13 +11,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serving"))
 
+from batch_names import BROKEN, NAME  # noqa: E402
 from service_process import new_store, register  # noqa: E402
 
 pytest_plugins = ("mlflow_fixtures", "postgres_server")
-
-NAME = "iris"  # version 1: depth-2 tree (production), version 2: depth-4 tree
-BROKEN = "iris_broken"  # raises on the last rows
-FEATURES = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from batch_names import NAME
 from batch_tables import read_table, table_names
-from conftest import NAME
 from mlflow_fixtures import client_for, sqlite_uri
 from nbfactory import write_notebook
 from service_process import register

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from batch_names import FEATURES, NAME
 from batch_tables import read_table
-from conftest import FEATURES, NAME
 from service_process import Service
 
 from jupyter_mlops import api

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from batch_names import FEATURES, NAME
 from batch_tables import read_table, table_names
-from conftest import FEATURES, NAME
 
 from jupyter_mlops import api
 from jupyter_mlops.deploy.batch.table_summary import table_summary

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import NAME
+from batch_names import NAME
 
 from jupyter_mlops.cli.main import main
 from jupyter_mlops.cli.row_progress import RowProgress

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from batch_names import BROKEN, NAME
 from batch_tables import read_table, table_names
-from conftest import BROKEN, NAME
 
 from jupyter_mlops import api
 from jupyter_mlops.cli.main import main
