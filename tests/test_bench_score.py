@@ -23,6 +23,7 @@ pytest_plugins = ("mlflow_fixtures",)
 QUICK_ROWS = 20_000
 
 
+@pytest.mark.timeout(600)
 def test_quick_mode_scores_both_into_equal_tables_and_reports_both_targets(
     mlflow_db_template: Path, tmp_path: Path
 ) -> None:
@@ -96,6 +97,7 @@ def test_table_digest_ignores_row_order_and_label_storage_but_not_a_changed_labe
     assert table_digest(changed)["sha256"] != reference["sha256"]
 
 
+@pytest.mark.timeout(300)
 def test_a_failing_contender_is_reported_with_its_output(tmp_path: Path) -> None:
     args = parse_args(["--rows", "10", "--contenders", "baseline", "--timeout", "300"])
     missing_store = "sqlite:///" + (tmp_path / "no-such-dir" / "mlflow.db").as_posix()

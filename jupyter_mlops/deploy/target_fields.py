@@ -1,17 +1,35 @@
 """Checks of single settings of a deploy target, shared by every kind's parser: each
-returns the value or raises ``DeployError`` naming the key path (``deploy.prod.interval``)."""
+returns the value or raises ``DeployError`` naming the key path (``deploy.prod.interval``).
+``common_settings`` reads the keys every kind has."""
 
 from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from jupyter_mlops.errors import DeployError
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 HEADER = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
+
+
+class CommonSettings(TypedDict):
+    """The settings every kind of target has, as its dataclass's keyword arguments."""
+
+    model: str | None  # the registered model; None: the pipeline's one model
+    alias: str  # the alias the deployed version holds (default: production)
+    auto: bool  # deploy after a validated run (default: false)
+
+
+def common_settings(settings: dict[str, Any], where: str) -> CommonSettings:
+    """``model``, ``alias`` and ``auto`` of a target's ``settings``, checked."""
+    return CommonSettings(
+        alias=identifier(settings.get("alias", "production"), f"{where}.alias"),
+        auto=boolean(settings.get("auto", False), f"{where}.auto"),
+        model=text(settings.get("model"), f"{where}.model"),
+    )
 
 
 def duration(value: Any, where: str) -> float:

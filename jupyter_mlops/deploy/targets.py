@@ -33,21 +33,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from jupyter_mlops.deploy.batch.target import BatchTarget, parse_batch
 from jupyter_mlops.deploy.mlflow_target.target import MlflowTarget, parse_mlflow
 from jupyter_mlops.deploy.package.target import PackageTarget, parse_package
+from jupyter_mlops.deploy.target_base import TargetBase
 from jupyter_mlops.deploy.target_fields import (
     NAME,
     URL,
-    boolean,
+    common_settings,
     count,
     duration,
     fail,
     fraction,
     header,
-    identifier,
     known_keys,
     optional_identifier,
     positive,
@@ -100,12 +100,11 @@ class Analysis:
 
 
 @dataclass(frozen=True)
-class RestTarget:
+class RestTarget(TargetBase):
     """A prediction service following ``alias`` of the model, reachable at ``url``."""
 
-    name: str
+    kind: ClassVar[str] = "rest"
     url: str
-    alias: str = "production"
     strategy: str = "canary"
     steps: tuple[int, ...] = (10, 50)
     interval: float = 30.0
@@ -113,18 +112,12 @@ class RestTarget:
     sticky: str | None = None
     analysis: Analysis = field(default_factory=Analysis)
     token_env: str | None = None
-    auto: bool = False
     log_dir: str | None = None
-    kind: str = "rest"
-    model: str | None = None  # the registered model; None: the pipeline's one model
 
     def to_json(self) -> dict[str, Any]:
         """The settings as JSON."""
         return {
-            "name": self.name,
-            "kind": self.kind,
-            "model": self.model,
-            "alias": self.alias,
+            **self.common_json(),
             "url": self.url,
             "strategy": self.strategy,
             "steps": list(self.steps),
@@ -226,7 +219,6 @@ def parse_rest(name: str, settings: dict[str, Any], where: str) -> RestTarget:
     return RestTarget(
         name=name,
         url=url.rstrip("/"),
-        alias=identifier(settings.get("alias", "production"), f"{where}.alias"),
         strategy=strategy,
         steps=steps(settings.get("steps"), strategy, f"{where}.steps"),
         interval=interval,
@@ -234,9 +226,8 @@ def parse_rest(name: str, settings: dict[str, Any], where: str) -> RestTarget:
         sticky=header(settings.get("sticky"), f"{where}.sticky"),
         analysis=analysis(settings.get("analysis"), f"{where}.analysis"),
         token_env=optional_identifier(settings.get("token_env"), f"{where}.token_env"),
-        auto=boolean(settings.get("auto", False), f"{where}.auto"),
         log_dir=text(settings.get("log_dir"), f"{where}.log_dir"),
-        model=text(settings.get("model"), f"{where}.model"),
+        **common_settings(settings, where),
     )
 
 

@@ -12,14 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlops.deploy import one_step
 from jupyter_mlops.deploy.batch.target import BatchTarget
+from jupyter_mlops.deploy.candidate import check_candidate
 from jupyter_mlops.deploy.rollout.analysis import Check
-from jupyter_mlops.deploy.rollout.result import (
-    PROMOTED,
-    ROLLED_BACK,
-    RolloutEvent,
-    RolloutResult,
-)
+from jupyter_mlops.deploy.rollout.result import RolloutEvent, RolloutResult
 from jupyter_mlops.errors import DeployError, MlopsError
 
 if TYPE_CHECKING:
@@ -67,7 +64,7 @@ def deploy_batch(
         )
     with mlflow_errors(request.tracking_uri, f"read registered model '{request.model}'"):
         client = make_client(request.tracking_uri)
-        stable = _stable_version(client, request.model, target.alias, request.candidate)
+        candidate = check_candidate(client, request.model, target.alias, request.candidate)
     result = RolloutResult(
         rollout=new_rollout_id(),
         model=request.model,
@@ -75,10 +72,10 @@ def deploy_batch(
         alias=target.alias,
         url=table_url(target, live_table(target, request.model)),
         strategy=STRATEGY,
-        stable=stable,
+        stable=candidate.stable,
         candidate=request.candidate,
     )
-    deploy = _BatchDeploy(request, client, result, progress or (lambda event: None))
+    deploy = _BatchDeploy(request, client, result, candidate.gate, progress or (lambda event: None))
     status = "FINISHED"
     try:
         deploy.run()
@@ -92,31 +89,6 @@ def deploy_batch(
     return result
 
 
-def _stable_version(client: Any, name: str, alias: str, candidate: str) -> str | None:
-    """The version ``alias`` holds now (None: unset, a first deploy); ``DeployError`` when
-    the candidate does not exist or the gates rejected it."""
-    from mlflow.exceptions import MlflowException
-
-    from jupyter_mlops.registry.registered import registered_model
-    from jupyter_mlops.tracking.tags import GATE, GATE_REASONS
-
-    aliases = registered_model(client, name, DeployError).aliases
-    try:
-        tags = client.get_model_version(name, candidate).tags
-    except MlflowException as exc:
-        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
-            raise DeployError(f"model '{name}' has no version {candidate}", name=name) from None
-        raise
-    if tags.get(GATE) == "rejected":
-        raise DeployError(
-            f"version {candidate} of model '{name}' was rejected by the gates "
-            f"({tags.get(GATE_REASONS) or 'no reason recorded'}): not deployed",
-            name=name,
-        )
-    current = aliases.get(alias)
-    return None if current is None else str(current)
-
-
 class _BatchDeploy:
     """One batch deploy while it runs."""
 
@@ -125,12 +97,14 @@ class _BatchDeploy:
         request: RolloutRequest[BatchTarget],
         client: Any,
         result: RolloutResult,
+        gate: str | None,
         progress: Progress,
     ) -> None:
         self.request = request
         self.target = request.target
         self.client = client
         self.result = result
+        self.gate = gate
         self.progress = progress
         self.table = live_table(self.target, request.model)
 
@@ -192,42 +166,20 @@ class _BatchDeploy:
             raise _Failed([check for check in checks if not check.passed])
 
     def _promote(self, rows: int, replaced: str | None) -> None:
-        from jupyter_mlops.registry.alias_history import move_alias
-        from jupyter_mlops.tracking.tags import GATE
-
-        request, result = self.request, self.result
-        gate = self.client.get_model_version(request.model, request.candidate).tags.get(GATE)
         replaced_text = f"version {replaced}" if replaced is not None else "no table"
-        move_alias(
+        one_step.promote(
             self.client,
-            request.model,
-            result.alias,
-            request.candidate,
-            "deploy",
-            gate=gate,
-            rollout=result.rollout,
-            note=f"swap into {result.url}: {rows} rows, replaced {replaced_text}",
+            self.result,
+            self.gate,
+            f"swap into {self.result.url}: {rows} rows, replaced {replaced_text}",
+            self.emit,
+            reason=f"every check passed; {rows} rows swapped in",
         )
-        result.outcome = PROMOTED
-        result.reason = f"every check passed; {rows} rows swapped in"
-        self.emit("promoted", result.describe())
 
     def _roll_back(self, reason: str, checks: list[Check]) -> None:
-        from jupyter_mlops.registry.alias_history import record_unmoved
-
         result = self.result
-        result.outcome = ROLLED_BACK
-        result.reason = reason
-        result.failed = checks
-        record_unmoved(
-            self.client,
-            self.request.model,
-            result.alias,
-            "rollback",
-            rollout=result.rollout,
-            note=f"version {result.candidate} rolled back, table {result.url} kept: {reason}",
-        )
-        self.emit("rolled_back", result.describe())
+        kept = f"version {result.candidate} rolled back, table {result.url} kept: {reason}"
+        one_step.roll_back(self.client, result, reason, checks, self.emit, note=kept)
 
 
 def rollback_batch(tracking_uri: str, model: str, target: BatchTarget) -> AliasMove:

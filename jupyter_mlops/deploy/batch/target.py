@@ -28,16 +28,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from jupyter_mlops.deploy.batch.database import masked_url
 from jupyter_mlops.deploy.batch.runner import DEFAULT_CHUNK_ROWS, DEFAULT_INTO
+from jupyter_mlops.deploy.target_base import TargetBase
 from jupyter_mlops.deploy.target_fields import (
-    boolean,
+    common_settings,
     count,
     fail,
     fraction,
-    identifier,
     known_keys,
     text,
 )
@@ -60,10 +60,10 @@ _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 @dataclass(frozen=True)
-class BatchTarget:
+class BatchTarget(TargetBase):
     """A table ``table`` at ``into`` holding a prediction per ``key`` of ``input``."""
 
-    name: str
+    kind: ClassVar[str] = "batch"
     key: str
     input: str  # a file path, or a SQLAlchemy URL read with ``query``
     query: str | None = None
@@ -73,10 +73,6 @@ class BatchTarget:
     min_rows: int | None = None  # None: every input row must be scored
     max_null_fraction: float = 0.0
     max_prediction_drift: float | None = None  # None: reported, not checked
-    alias: str = "production"
-    auto: bool = False
-    kind: str = "batch"
-    model: str | None = None  # the registered model; None: the pipeline's one model
 
     @property
     def input_is_url(self) -> bool:
@@ -100,10 +96,7 @@ class BatchTarget:
     def to_json(self) -> dict[str, Any]:
         """The settings as JSON (passwords in URLs masked)."""
         return {
-            "name": self.name,
-            "kind": self.kind,
-            "model": self.model,
-            "alias": self.alias,
+            **self.common_json(),
             "input": masked_url(self.input) if self.input_is_url else self.input,
             "query": self.query,
             "key": self.key,
@@ -140,9 +133,7 @@ def parse_batch(name: str, settings: dict[str, Any], where: str) -> BatchTarget:
         into=url(settings.get("into", DEFAULT_INTO), f"{where}.into"),
         table=table_name(settings.get("table"), f"{where}.table"),
         chunk_rows=count(settings, "chunk_rows", where, DEFAULT_CHUNK_ROWS, 1),
-        alias=identifier(settings.get("alias", "production"), f"{where}.alias"),
-        auto=boolean(settings.get("auto", False), f"{where}.auto"),
-        model=text(settings.get("model"), f"{where}.model"),
+        **common_settings(settings, where),
         **checks,
     )
 

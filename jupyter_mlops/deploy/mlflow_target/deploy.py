@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlops.deploy import one_step
 from jupyter_mlops.deploy.mlflow_target.plugin import (
     deploy_client,
     model_uri,
@@ -29,7 +30,7 @@ from jupyter_mlops.deploy.mlflow_target.plugin import (
 )
 from jupyter_mlops.deploy.mlflow_target.target import MlflowTarget
 from jupyter_mlops.deploy.rollout.analysis import Check
-from jupyter_mlops.deploy.rollout.result import PROMOTED, ROLLED_BACK, RolloutEvent, RolloutResult
+from jupyter_mlops.deploy.rollout.result import RolloutEvent, RolloutResult
 from jupyter_mlops.errors import DeployError
 
 if TYPE_CHECKING:
@@ -69,30 +70,15 @@ def deploy_mlflow(
 def _versions(client: Any, request: RolloutRequest[MlflowTarget]) -> tuple[str | None, str | None]:
     """(the version the alias holds now, the candidate's gate outcome); ``DeployError`` when
     the candidate does not exist, was rejected by the gates or already holds the alias."""
-    from mlflow.exceptions import MlflowException
-
-    from jupyter_mlops.registry.registered import registered_model
-    from jupyter_mlops.tracking.tags import GATE, GATE_REASONS
+    from jupyter_mlops.deploy.candidate import check_candidate
 
     name, candidate, alias = request.model, request.candidate, request.target.alias
-    stable = registered_model(client, name, DeployError).aliases.get(alias)
-    try:
-        tags = client.get_model_version(name, candidate).tags
-    except MlflowException as exc:
-        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
-            raise DeployError(f"model '{name}' has no version {candidate}", name=name) from None
-        raise
-    if tags.get(GATE) == "rejected":
-        raise DeployError(
-            f"version {candidate} of model '{name}' was rejected by the gates "
-            f"({tags.get(GATE_REASONS) or 'no reason recorded'}): not deployed",
-            name=name,
-        )
-    if stable is not None and str(stable) == candidate:
+    checked = check_candidate(client, name, alias, candidate)
+    if checked.stable == candidate:
         raise DeployError(
             f"alias '{alias}' of model '{name}' already holds version {candidate}", name=name
         )
-    return (None if stable is None else str(stable)), tags.get(GATE)
+    return checked.stable, checked.gate
 
 
 class _Deploy:
@@ -231,40 +217,16 @@ class _Deploy:
         return Check("reports_candidate", None, None, reported, detail)
 
     def _promote(self) -> None:
-        from jupyter_mlops.registry.alias_history import move_alias
-
-        move_alias(
-            self.client,
-            self.request.model,
-            self.target.alias,
-            self.request.candidate,
-            "deploy",
-            gate=self.gate,
-            rollout=self.result.rollout,
-            note=f"mlflow deployment {self.target.deployment} at {self.target.target_uri}",
-        )
-        self.result.outcome = PROMOTED
-        self.result.reason = "every check passed"
-        self.emit("promoted", self.result.describe())
+        target = self.target
+        note = f"mlflow deployment {target.deployment} at {target.target_uri}"
+        one_step.promote(self.client, self.result, self.gate, note, self.emit)
 
     def _roll_back(self, checks: list[Check]) -> None:
-        from jupyter_mlops.registry.alias_history import record_unmoved
-
         failed = [check for check in checks if not check.passed]
         reason = "; ".join(check.describe() for check in failed)
         restored = self._restore()
-        self.result.outcome = ROLLED_BACK
-        self.result.reason = f"{reason}; {restored}" if restored else reason
-        self.result.failed = failed
-        record_unmoved(
-            self.client,
-            self.request.model,
-            self.target.alias,
-            "rollback",
-            rollout=self.result.rollout,
-            note=f"version {self.request.candidate} rolled back: {self.result.reason}",
-        )
-        self.emit("rolled_back", self.result.describe())
+        reason = f"{reason}; {restored}" if restored else reason
+        one_step.roll_back(self.client, self.result, reason, failed, self.emit)
 
     def _restore(self) -> str:
         """Put the deployment back as it was; what went wrong doing so ('' when nothing)."""

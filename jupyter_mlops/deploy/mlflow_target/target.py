@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from jupyter_mlops.deploy.target_fields import boolean, fail, identifier, known_keys, text
+from jupyter_mlops.deploy.target_base import TargetBase
+from jupyter_mlops.deploy.target_fields import common_settings, fail, known_keys, text
 
 MLFLOW_KEYS = ("kind", "model", "alias", "auto", "target_uri", "deployment", "config", "endpoint")
 _TARGET_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*(:/\S*)?")
@@ -29,26 +30,19 @@ _DEPLOYMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 @dataclass(frozen=True)
-class MlflowTarget:
+class MlflowTarget(TargetBase):
     """Deployment ``deployment`` at MLflow deployment target ``target_uri``."""
 
-    name: str
+    kind: ClassVar[str] = "mlflow"
     target_uri: str
     deployment: str
     config: dict[str, str] = field(default_factory=dict)
     endpoint: str | None = None
-    alias: str = "production"
-    auto: bool = False
-    kind: str = "mlflow"
-    model: str | None = None  # the registered model; None: the pipeline's one model
 
     def to_json(self) -> dict[str, Any]:
         """The settings as JSON."""
         return {
-            "name": self.name,
-            "kind": self.kind,
-            "model": self.model,
-            "alias": self.alias,
+            **self.common_json(),
             "target_uri": self.target_uri,
             "deployment": self.deployment,
             "config": dict(self.config),
@@ -75,9 +69,7 @@ def parse_mlflow(name: str, settings: dict[str, Any], where: str) -> MlflowTarge
         deployment=deployment,
         config=_config(settings.get("config"), f"{where}.config"),
         endpoint=text(settings.get("endpoint"), f"{where}.endpoint"),
-        alias=identifier(settings.get("alias", "production"), f"{where}.alias"),
-        auto=boolean(settings.get("auto", False), f"{where}.auto"),
-        model=text(settings.get("model"), f"{where}.model"),
+        **common_settings(settings, where),
     )
 
 

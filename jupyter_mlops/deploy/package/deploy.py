@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlops.deploy import one_step
 from jupyter_mlops.deploy.package import folder_swap
 from jupyter_mlops.deploy.package.output import MARKER
 from jupyter_mlops.deploy.package.target import PackageTarget
 from jupyter_mlops.deploy.package.verify import failed, verify_package
 from jupyter_mlops.deploy.rollout.analysis import Check
-from jupyter_mlops.deploy.rollout.result import PROMOTED, ROLLED_BACK, RolloutEvent, RolloutResult
+from jupyter_mlops.deploy.rollout.result import RolloutEvent, RolloutResult
 from jupyter_mlops.errors import DeployError, MlopsError
 
 if TYPE_CHECKING:
@@ -75,36 +76,17 @@ def _claim(output: Path) -> None:
 def _versions(client: Any, request: RolloutRequest[PackageTarget]) -> tuple[str | None, str | None]:
     """(the version the alias holds now, the candidate's gate outcome); ``DeployError`` when
     the candidate does not exist, was rejected by the gates or is already deployed."""
-    from mlflow.exceptions import MlflowException
-
-    from jupyter_mlops.registry.registered import registered_model
-    from jupyter_mlops.tracking.tags import GATE, GATE_REASONS
+    from jupyter_mlops.deploy.candidate import check_candidate
 
     name, candidate, alias = request.model, request.candidate, request.target.alias
-    stable = registered_model(client, name, DeployError).aliases.get(alias)
-    try:
-        tags = client.get_model_version(name, candidate).tags
-    except MlflowException as exc:
-        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
-            raise DeployError(f"model '{name}' has no version {candidate}", name=name) from None
-        raise
-    if tags.get(GATE) == "rejected":
-        raise DeployError(
-            f"version {candidate} of model '{name}' was rejected by the gates "
-            f"({tags.get(GATE_REASONS) or 'no reason recorded'}): not deployed",
-            name=name,
-        )
-    if (
-        stable is not None
-        and str(stable) == candidate
-        and built_version(request.target) == candidate
-    ):
+    checked = check_candidate(client, name, alias, candidate)
+    if checked.stable == candidate and built_version(request.target) == candidate:
         raise DeployError(
             f"alias '{alias}' of model '{name}' already holds version {candidate}, built in "
             f"{request.target.output}",
             name=name,
         )
-    return (None if stable is None else str(stable)), tags.get(GATE)
+    return checked.stable, checked.gate
 
 
 class _Deploy:
@@ -189,41 +171,21 @@ class _Deploy:
         return checks
 
     def _promote(self) -> None:
-        from jupyter_mlops.registry.alias_history import move_alias
-
         output, previous = Path(self.target.output), self.target.previous_output
-        with folder_swap.swapped_in(self.staging, output, previous):
-            move_alias(
-                self.client,
-                self.request.model,
-                self.target.alias,
-                self.request.candidate,
-                "deploy",
-                gate=self.gate,
-                rollout=self.result.rollout,
-                note=f"{self.target.format} package to target {self.target.name}",
-            )
-        self.result.outcome = PROMOTED
-        self.result.reason = "every check passed"
-        self.emit("promoted", self.result.describe())
+        one_step.promote(
+            self.client,
+            self.result,
+            self.gate,
+            f"{self.target.format} package to target {self.target.name}",
+            self.emit,
+            around=folder_swap.swapped_in(self.staging, output, previous),
+        )
 
     def _roll_back(self, checks: list[Check]) -> None:
-        from jupyter_mlops.registry.alias_history import record_unmoved
-
         shutil.rmtree(self.staging, ignore_errors=True)
         bad = failed(checks)
         reason = "; ".join(check.describe() for check in bad) or "failed"
-        result = self.result
-        result.outcome, result.reason, result.failed = ROLLED_BACK, reason, bad
-        record_unmoved(
-            self.client,
-            self.request.model,
-            self.target.alias,
-            "rollback",
-            rollout=result.rollout,
-            note=f"version {result.candidate} rolled back: {reason}",
-        )
-        self.emit("rolled_back", result.describe())
+        one_step.roll_back(self.client, self.result, reason, bad, self.emit)
 
 
 def package_options(target: PackageTarget) -> PackageOptions:

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from jupyter_mlops.deploy.package.resources import Resources, parse_resources
-from jupyter_mlops.deploy.target_fields import boolean, count, fail, identifier, known_keys, text
+from jupyter_mlops.deploy.target_base import TargetBase
+from jupyter_mlops.deploy.target_fields import common_settings, count, fail, known_keys, text
 
 PACKAGE_KEYS = (
     "kind",
@@ -49,21 +50,17 @@ MODEL_SOURCES = ("baked", "registry")
 
 
 @dataclass(frozen=True)
-class PackageTarget:
+class PackageTarget(TargetBase):
     """A ``format`` package of the model's ``alias`` version, kept in folder ``output``."""
 
-    name: str
+    kind: ClassVar[str] = "package"
     format: str
     output: str
-    alias: str = "production"
     image: str | None = None
     canary_percent: int | None = None
     replicas: int = 1
     resources: Resources = field(default_factory=Resources)
     model_source: str = "baked"
-    auto: bool = False
-    kind: str = "package"
-    model: str | None = None  # the registered model; None: the pipeline's one model
 
     @property
     def previous_output(self) -> Path:
@@ -78,10 +75,7 @@ class PackageTarget:
     def to_json(self) -> dict[str, Any]:
         """The settings as JSON."""
         return {
-            "name": self.name,
-            "kind": self.kind,
-            "model": self.model,
-            "alias": self.alias,
+            **self.common_json(),
             "format": self.format,
             "output": self.output,
             "image": self.image,
@@ -110,14 +104,12 @@ def parse_package(name: str, settings: dict[str, Any], where: str) -> PackageTar
         name=name,
         format=fmt,
         output=text(settings.get("output", f"packages/{name}"), f"{where}.output") or "",
-        alias=identifier(settings.get("alias", "production"), f"{where}.alias"),
         image=text(settings.get("image"), f"{where}.image"),
         canary_percent=_percent(settings.get("canary_percent"), f"{where}.canary_percent"),
         replicas=count(settings, "replicas", where, 1, 1),
         resources=parse_resources(settings.get("resources"), f"{where}.resources"),
         model_source=model_source,
-        auto=boolean(settings.get("auto", False), f"{where}.auto"),
-        model=text(settings.get("model"), f"{where}.model"),
+        **common_settings(settings, where),
     )
 
 

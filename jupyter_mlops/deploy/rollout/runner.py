@@ -96,20 +96,11 @@ def run_rollout(
 
 def _stable_version(client: Any, request: RolloutRequest[RestTarget]) -> str:
     """The version the alias serves; ``DeployError`` when a rollout cannot start."""
-    from mlflow.exceptions import MlflowException
-
-    from jupyter_mlops.registry.registered import registered_model
+    from jupyter_mlops.deploy.candidate import check_candidate
     from jupyter_mlops.registry.traffic import read_served, traffic_key
-    from jupyter_mlops.tracking.tags import GATE, GATE_REASONS
 
     name, alias, candidate = request.model, request.target.alias, request.candidate
-    try:
-        tags = client.get_model_version(name, candidate).tags
-    except MlflowException as exc:
-        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
-            raise DeployError(f"model '{name}' has no version {candidate}", name=name) from None
-        raise
-    if alias not in registered_model(client, name, DeployError).aliases:
+    if check_candidate(client, name, alias, candidate).stable is None:
         raise DeployError(
             f"alias '{alias}' of model '{name}' is not set: a rollout needs a stable version "
             f"to compare with; set the first one with `jupyter mlops promote {name} "
@@ -126,12 +117,6 @@ def _stable_version(client: Any, request: RolloutRequest[RestTarget]) -> str:
         )
     if stable == candidate:
         raise DeployError(f"alias '{alias}' of model '{name}' already serves version {stable}")
-    if tags.get(GATE) == "rejected":
-        raise DeployError(
-            f"version {candidate} of model '{name}' was rejected by the gates "
-            f"({tags.get(GATE_REASONS) or 'no reason recorded'}): not deployed",
-            name=name,
-        )
     return stable
 
 
