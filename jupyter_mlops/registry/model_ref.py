@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.errors import PromotionError
-from jupyter_mlops.registry.registered import registered_model
+from jupyter_mlops.registry.registered import model_version_tags, registered_model
 
 DEFAULT_ALIAS = "production"
 _REF = re.compile(
@@ -44,8 +44,6 @@ def parse_model_ref(text: str, default_alias: str = DEFAULT_ALIAS) -> ModelRef:
 def resolve_version(client: Any, ref: ModelRef) -> str:
     """The version number ``ref`` names; ``PromotionError`` naming the model and the alias
     or version when there is none."""
-    from mlflow.exceptions import MlflowException
-
     model = registered_model(client, ref.name)
     if ref.version is None:
         version = model.aliases.get(ref.alias)
@@ -55,14 +53,7 @@ def resolve_version(client: Any, ref: ModelRef) -> str:
                 f"model '{ref.name}' has no alias '{ref.alias}' (aliases: {known})", name=ref.name
             )
         return str(version)
-    try:
-        client.get_model_version(ref.name, ref.version)
-    except MlflowException as exc:
-        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
-            raise PromotionError(
-                f"model '{ref.name}' has no version {ref.version}", name=ref.name
-            ) from None
-        raise
+    model_version_tags(client, ref.name, ref.version)
     return ref.version
 
 
