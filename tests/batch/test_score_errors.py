@@ -171,3 +171,17 @@ def test_no_rows(scoring_store: str, keyed_iris: Any, tmp_path: Path) -> None:
     with pytest.raises(DeployError, match="has no rows to score"):
         api.score(NAME, str(source), "id", into=url, tracking_uri=scoring_store)
     assert table_names(url) == []
+
+
+def test_a_key_repeated_across_chunks_into_postgres(
+    scoring_store: str, keyed_iris: Any, fresh_postgres_url: str, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """The unique index catches it through COPY too: exit 2 naming the key, nothing left."""
+    source = tmp_path / "keys.parquet"
+    keyed_iris.assign(id=keyed_iris["id"].where(keyed_iris.index != 100, 1000)).to_parquet(
+        source, index=False
+    )
+    assert score_cli(scoring_store, fresh_postgres_url, source, NAME, "--key", "id") == 2
+    assert "key column 'id' repeats values across" in capsys.readouterr().err
+    assert table_names(fresh_postgres_url) == []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -153,7 +153,7 @@ class _StagedRun:
             self._insert(scored.rows(self.stored_at))
         return len(scored)
 
-    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+    def _insert(self, rows: Iterable[tuple[Any, ...]]) -> None:
         from sqlalchemy.exc import IntegrityError
 
         try:

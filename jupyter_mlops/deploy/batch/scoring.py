@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
 from pathlib import Path
 from typing import Any
 
+from jupyter_mlops.deploy.batch.one_pass import Pass, one_pass, plain_pass, same_answers
 from jupyter_mlops.deploy.batch.validation import ScoringInput, model_frame
 from jupyter_mlops.errors import DeployError, ScoringFailed
 
@@ -31,7 +33,8 @@ class OutputColumn:
 @dataclass
 class ScoringModel:
     """A loaded version: the model object, what it takes, and its classes (empty when it
-    has no ``predict_proba``) with their column names."""
+    has no ``predict_proba``) with their column names; ``fast`` its one-pass prediction
+    (``one_pass.py``) until the first chunk shows it differs from the plain one."""
 
     name: str
     version: str
@@ -39,14 +42,16 @@ class ScoringModel:
     input: ScoringInput
     classes: tuple[Any, ...]
     proba_columns: tuple[str, ...]
+    fast: Pass | None = None
+    fast_checked: bool = False
 
     def score(self, chunk: Any, source: str) -> ScoredChunk:
         """The predictions (and probabilities) of ``chunk``, validated first;
         ``ScoringFailed`` when the model raises."""
         frame = model_frame(chunk, self.input, source)
         try:
-            predictions = _one_per_row(self.model.predict(frame), len(frame))
-            probabilities = self.model.predict_proba(frame) if self.classes else None
+            predictions, probabilities = self._predict(frame)
+            predictions = _one_per_row(predictions, len(frame))
         except Exception as error:
             raise ScoringFailed(
                 f"version {self.version} of model '{self.name}' failed on a chunk of "
@@ -55,6 +60,22 @@ class ScoringModel:
                 path=source,
             ) from error
         return ScoredChunk(self, chunk[self.input.key].to_numpy(), predictions, probabilities)
+
+    def _predict(self, frame: Any) -> tuple[Any, Any]:
+        """(predictions, probabilities or None): one pass when it answers exactly as
+        ``predict`` and ``predict_proba`` do on the run's first chunk."""
+        if not self.classes:
+            return self.model.predict(frame), None
+        if self.fast is None:
+            return plain_pass(self.model, frame)
+        answers = self.fast(frame)
+        if not self.fast_checked:
+            plain = plain_pass(self.model, frame)
+            self.fast_checked = True
+            if not same_answers(answers, plain):
+                self.fast = None
+                return plain
+        return answers
 
 
 @dataclass
@@ -69,13 +90,14 @@ class ScoredChunk:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def rows(self, scored_at: Any) -> list[tuple[Any, ...]]:
-        """The table rows as plain Python tuples, in the order of ``columns``."""
+    def rows(self, scored_at: Any) -> Iterator[tuple[Any, ...]]:
+        """The table rows as plain Python tuples, in the order of ``columns``, made one
+        at a time as they are written (no list of the whole chunk)."""
         columns = [self.keys.tolist(), self.predictions.tolist()]
         if self.probabilities is not None:
             columns.extend(self.probabilities.T.tolist())
         meta = (repeat(self.model.name), repeat(self.model.version), repeat(scored_at))
-        return list(zip(*columns, *meta, strict=False))  # meta values repeat
+        return zip(*columns, *meta, strict=False)  # meta values repeat
 
     def columns(self) -> list[OutputColumn]:
         """The table's columns, typed from this chunk's keys and predictions."""
@@ -107,7 +129,7 @@ def load_scoring_model(
     proba = proba_column_names(classes)
     if key in (PREDICTION, *META_COLUMNS, *proba):
         raise DeployError(f"key column '{key}' has the name of an output column", name=key)
-    return ScoringModel(name, version, model, spec, classes, proba)
+    return ScoringModel(name, version, model, spec, classes, proba, fast=one_pass(model))
 
 
 def proba_column_names(classes: tuple[Any, ...]) -> tuple[str, ...]:

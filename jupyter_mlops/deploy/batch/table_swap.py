@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from jupyter_mlops.deploy.batch.database import database_errors, open_engine
@@ -76,24 +77,45 @@ def create_staging(engine: Any, table: str, run_id: str, columns: Sequence[Outpu
     return staging
 
 
-def insert_rows(engine: Any, staging: Any, rows: list[tuple[Any, ...]]) -> None:
+def insert_rows(engine: Any, staging: Any, rows: Iterable[tuple[Any, ...]]) -> None:
     """Append ``rows`` (plain tuples in column order) to ``staging`` in one transaction:
-    PostgreSQL through psycopg's ``COPY``, any other database by ``executemany``."""
-    if not rows:
-        return
+    PostgreSQL through psycopg's ``COPY`` and SQLite through its driver's ``executemany``,
+    both taking the rows as they come; any other database by SQLAlchemy's
+    ``executemany`` of the rows as a list."""
     names = [column.name for column in staging.columns]
     with engine.begin() as connection:
-        if engine.dialect.driver == "psycopg":
-            _copy_rows(connection, staging.name, names, rows)
-            return
         quote = engine.dialect.identifier_preparer.quote
         marks = ", ".join(_placeholders(engine.dialect.paramstyle, len(names)))
         insert = (
             f"INSERT INTO {quote(staging.name)} ({', '.join(map(quote, names))}) VALUES ({marks})"
         )
-        if engine.dialect.paramstyle == "named":
-            rows = [{f"p{i}": value for i, value in enumerate(row)} for row in rows]  # type: ignore[misc]
-        connection.exec_driver_sql(insert, rows)
+        if engine.dialect.driver == "psycopg":
+            with _as_sqlalchemy_errors(engine, insert):
+                _copy_rows(connection, staging.name, names, rows)
+        elif engine.dialect.driver == "pysqlite":
+            with _as_sqlalchemy_errors(engine, insert):
+                cursor = connection.connection.driver_connection.cursor()
+                cursor.executemany(insert, rows)
+                cursor.close()
+        elif engine.dialect.paramstyle == "named":
+            named = [{f"p{i}": value for i, value in enumerate(row)} for row in rows]
+            if named:
+                connection.exec_driver_sql(insert, named)
+        elif listed := list(rows):
+            connection.exec_driver_sql(insert, listed)
+
+
+@contextmanager
+def _as_sqlalchemy_errors(engine: Any, statement: str) -> Iterator[None]:
+    """A driver's own error, from a cursor used directly, as the SQLAlchemy error it would
+    be through SQLAlchemy (``IntegrityError`` for a repeated key, …)."""
+    from sqlalchemy.exc import DBAPIError
+
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except dbapi_error as error:
+        raise DBAPIError.instance(statement, None, error, dbapi_error) from error
 
 
 def stored_time(engine: Any, when: Any) -> Any:
@@ -217,7 +239,9 @@ def _placeholders(paramstyle: str, count: int) -> list[str]:
     return [f":p{i}" for i in range(count)]
 
 
-def _copy_rows(connection: Any, table: str, names: list[str], rows: list[tuple[Any, ...]]) -> None:
+def _copy_rows(
+    connection: Any, table: str, names: list[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
     """psycopg's ``COPY … FROM STDIN`` on the connection's own transaction."""
     quote = connection.dialect.identifier_preparer.quote
     copy_sql = f"COPY {quote(table)} ({', '.join(map(quote, names))}) FROM STDIN"
