@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["mlflow_fixtures"]  # a real MLflow SQLite store per test (tracking_uri)
+pytest_plugins = [
+    "mlflow_fixtures",
+    "postgres_server",
+]  # a real MLflow SQLite store per test; PostgreSQL on demand
 
 # Notebooks run headless (papermill, nbval) record themselves in MLflow by default; tests that
 # check that recording turn it on explicitly, every other test keeps its runs out of MLflow.

@@ -14,8 +14,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serving"))
 from batch_names import BROKEN, NAME  # noqa: E402
 from service_process import new_store, register  # noqa: E402
 
-pytest_plugins = ("mlflow_fixtures", "postgres_server")
-
 
 @pytest.fixture(scope="session")
 def iris() -> tuple[Any, Any]:
