@@ -3,9 +3,10 @@ whose own ``predict`` is computed from the same pass: forests (``predict`` is th
 the largest ``predict_proba``) and histogram gradient boosting (both come from its raw
 predictions). Scoring needs both, and computing them separately runs the model twice.
 
-Exactness is checked, not assumed: the first chunk of a run is also scored the plain way
-(``predict`` and ``predict_proba``) and must give identical arrays, else the run scores the
-plain way throughout (``ScoringModel.score``).
+Exactness is checked, not assumed: the first rows of a run (``scoring.CHECK_ROWS``) are also
+scored the plain way (``predict`` and ``predict_proba``) and must give identical arrays,
+else the run scores the plain way throughout (``ScoringModel.score``). The one pass runs the
+same library code as the model's own ``predict``, so rows that agree show the code agrees.
 """
 
 from __future__ import annotations
