@@ -76,6 +76,11 @@ def test_deploy_promotes_a_good_version_and_rolls_back_a_wrong_one(
     code, second = deploy(tmp_path, pipeline, store, "2")
     assert second["outcome"] == "rolled_back"
     assert [check["name"] for check in second["failed"]] == ["predictions"]
+    assert_on_version_1(tmp_path, store)
+
+
+def assert_on_version_1(tmp_path: Path, store: str) -> None:
+    """The fake plugin's deployment and the alias both hold version 1."""
     deployed = json.loads((tmp_path / "fake-deployments.json").read_text())["iris-prod"]
     assert deployed["model_uri"] == f"models:/{NAME}/1"
     assert str(client_for(store).get_registered_model(NAME).aliases["production"]) == "1"
@@ -98,9 +103,7 @@ def test_rollback_of_an_mlflow_target_updates_the_deployment(
         store,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    deployed = json.loads((tmp_path / "fake-deployments.json").read_text())["iris-prod"]
-    assert deployed["model_uri"] == f"models:/{NAME}/1"
-    assert str(client_for(store).get_registered_model(NAME).aliases["production"]) == "1"
+    assert_on_version_1(tmp_path, store)
 
 
 def test_an_unknown_plugin_is_named_in_the_error(

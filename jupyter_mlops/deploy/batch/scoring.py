@@ -4,7 +4,6 @@ then ``model_name``, ``model_version`` and ``scored_at`` (one timestamp per run)
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -121,7 +120,6 @@ def load_scoring_model(
     from jupyter_mlops.registry.model_ref import download_version
     from jupyter_mlops.registry.sealed_model import load_model_object
 
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # ours shows rows
     local = download_version(tracking_uri, name, version, workdir)
     spec = ScoringInput.from_signature(Model.load(str(local)).signature, key, name)
     model = load_model_object(local)
