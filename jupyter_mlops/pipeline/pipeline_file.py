@@ -19,7 +19,7 @@ from jupyter_mlops.pipeline.layout import package_name
 from jupyter_mlops.pipeline.model import Pipeline, Step
 
 PIPELINE_FILE = "pipeline.yaml"
-USER_KEYS = ("drift", "gates", "deploy")
+USER_KEYS = ("drift", "gates", "deploy", "monitor", "triggers")
 """Top-level sections users write by hand; re-extraction keeps them as they are."""
 USER_SECTION_COMMENT = "# Your settings: kept as they are when the notebook is re-extracted.\n"
 HEADER = (
@@ -49,7 +49,7 @@ class PipelineFile:
 def pipeline_yaml(pipeline: Pipeline, source: str, settings: dict[str, Any] | None = None) -> str:
     """The text of pipeline.yaml; ``source`` is the notebook path relative to the folder.
 
-    ``settings`` (the user's ``drift``/``gates``/``deploy`` sections) are appended after the steps.
+    ``settings`` (the user's sections, ``USER_KEYS``) are appended after the steps.
     """
     import yaml
 

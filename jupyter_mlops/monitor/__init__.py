@@ -1,0 +1,1 @@
+"""Monitoring: production inputs, predictions and outcomes compared with the training reference."""

@@ -1,0 +1,1 @@
+"""Triggers: when a pipeline should run again (schedule, new data, drift, decay)."""
