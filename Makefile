@@ -19,7 +19,7 @@ DEMO_PIPELINE = $(dir $(DEMO_NOTEBOOK))pipelines/$(basename $(notdir $(DEMO_NOTE
 
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: help venv kernel demo test lint format bench bench-serve bench-score clean distclean
+.PHONY: help venv kernel demo test lint format bench bench-serve bench-score bench-monitor clean distclean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -121,8 +121,9 @@ ui-test: $(KERNELSPEC) $(CHROMIUM) $(UI_DEPS) labextension ## End-to-end tests o
 
 .PHONY: screenshots
 
-screenshots: ## Re-take docs/panel-light.png and docs/panel-dark.png (the end-to-end flow test)
+screenshots: $(CHROMIUM) ## Re-take docs/panel-light.png, docs/panel-dark.png (the end-to-end flow test) and docs/monitor-report.png
 	JUPYTER_MLOPS_SCREENSHOTS=docs $(MAKE) --no-print-directory ui-test UI_TEST_ARGS=tests/pipeline-flow.spec.ts
+	JUPYTER_MLOPS_SCREENSHOTS=docs CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -q tests/monitor/test_report_browser.py
 
 # The JupyterLab panel (labextension/, TypeScript): npm ci from the committed lock file, built
 # into jupyter_mlops/labextension/ and copied into $(VENV) where the wheel's shared-data puts
@@ -178,6 +179,13 @@ BENCH_SCORE_ARGS ?=
 
 bench-score: $(STAMP) ## Batch scoring benchmark vs pandas + to_sql, 1M rows (BENCH_SCORE_ARGS='--quick')
 	$(PY) benchmarks/bench_score.py $(BENCH_SCORE_ARGS)
+
+# The monitoring benchmark: drift of 1M rows x 20 features against a 100k-row and a
+# 1,000-row reference, next to plain scipy calls computing the same statistics.
+BENCH_MONITOR_ARGS ?=
+
+bench-monitor: $(STAMP) ## Drift monitoring benchmark vs plain scipy, 1M rows x 20 (BENCH_MONITOR_ARGS='--quick')
+	$(PY) benchmarks/bench_monitor.py $(BENCH_MONITOR_ARGS)
 
 # The fault and fuzz suite (tests/reliability/) at its long length, then its figures rendered
 # into the README's reliability table. `make test` runs the same suite at a bounded length.

@@ -147,6 +147,19 @@ class DriftConfigError(PipelineError):
     """The ``drift:`` section of pipeline.yaml is malformed (names the field)."""
 
 
+class MonitorConfigError(PipelineError):
+    """The ``monitor:`` section of pipeline.yaml is malformed (names the field)."""
+
+
+class MonitorDataError(MlopsError):
+    """Data to monitor cannot be compared with its reference: a column is missing, has no
+    values, or does not fit the test asked for it (names the column)."""
+
+
+class TriggerConfigError(PipelineError):
+    """The ``triggers:`` section of pipeline.yaml is malformed (names the trigger and field)."""
+
+
 class DataSchemaError(MlopsError):
     """A data schema or its reference statistics cannot be read, inferred or written, or
     there is no run whose artifacts a schema could be inferred from."""
@@ -192,6 +205,19 @@ class EngineError(MlopsError):
     """An unknown engine name."""
 
 
+class ExecutorError(MlopsError):
+    """An unknown executor, or one that cannot start: an unreachable ``--scheduler``."""
+
+
+class StoreUrlError(MlopsError):
+    """A ``--store`` URL that cannot be used: unknown protocol, missing bucket, no access."""
+
+
+class ExportError(MlopsError):
+    """A pipeline cannot be exported: unknown ``--to`` target or ``--operator``, a bad
+    option value (names the option), a parameter the target cannot type."""
+
+
 class FileSystemError(MlopsError):
     """A file or folder the tool must write cannot be: a read-only folder, a file where a
     folder belongs, permission denied. Names the path and the system's reason."""
@@ -226,3 +252,8 @@ class RolloutFailed(MlopsError):
     version; the message names the check and its value."""
 
     exit_code = 1
+
+
+class MonitorError(MlopsError):
+    """Monitoring cannot start on this input: no reference stored with the version, a
+    missing column, no rows in the window, a bad ``--since`` or ``--window``."""
