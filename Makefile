@@ -187,6 +187,14 @@ BENCH_MONITOR_ARGS ?=
 bench-monitor: $(STAMP) ## Drift monitoring benchmark vs plain scipy, 1M rows x 20 (BENCH_MONITOR_ARGS='--quick')
 	$(PY) benchmarks/bench_monitor.py $(BENCH_MONITOR_ARGS)
 
+# The Dask executor against the local one: a scheduler and two one-thread workers on this
+# machine, and a moto S3 server for the --store figures (needs the dask extra: `make venv`).
+BENCH_DASK_ARGS ?=
+
+.PHONY: bench-dask
+bench-dask: $(STAMP) ## Dask executor vs local: per-step overhead, 2-worker speed-up (BENCH_DASK_ARGS='--repeat 1')
+	$(PY) benchmarks/bench_dask.py $(BENCH_DASK_ARGS)
+
 # The fault and fuzz suite (tests/reliability/) at its long length, then its figures rendered
 # into the README's reliability table. `make test` runs the same suite at a bounded length.
 RELIABILITY_FIGURES = build/reliability-figures.json

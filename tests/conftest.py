@@ -15,7 +15,8 @@ import pytest
 pytest_plugins = [
     "mlflow_fixtures",
     "postgres_server",
-]  # a real MLflow SQLite store per test; PostgreSQL on demand
+    "mlflow_server",
+]  # a real MLflow SQLite store per test; PostgreSQL and an mlflow server on demand
 
 # Notebooks run headless (papermill, nbval) record themselves in MLflow by default; tests that
 # check that recording turn it on explicitly, every other test keeps its runs out of MLflow.

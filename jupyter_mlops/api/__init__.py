@@ -25,6 +25,9 @@ from jupyter_mlops.api.deployment import (
     rollback_target,
     serve,
 )
+from jupyter_mlops.api.exporting import EXPORT_TARGETS, ExportOptions, ExportResult, export
+from jupyter_mlops.api.monitor_model import monitor
+from jupyter_mlops.api.monitoring_overview import monitoring, monitoring_report
 from jupyter_mlops.api.packaging import PackageOptions, PackageResult, package
 from jupyter_mlops.api.plugin_deployments import (
     create_local_deployment,
@@ -36,6 +39,7 @@ from jupyter_mlops.api.plugin_deployments import (
     update_local_deployment,
 )
 from jupyter_mlops.api.scoring import ScoreResult, score
+from jupyter_mlops.api.triggers import TriggerOptions, TriggerResult, trigger
 from jupyter_mlops.deploy.targets import STRATEGIES
 from jupyter_mlops.errors import FileSystemError, MlopsError, PipelineError
 from jupyter_mlops.execute.runner import RunOptions
@@ -52,7 +56,10 @@ if TYPE_CHECKING:
     from jupyter_mlops.registry.promotion import Promotion
 
 __all__ = [
+    "EXPORT_TARGETS",
     "STRATEGIES",
+    "ExportOptions",
+    "ExportResult",
     "Extracted",
     "GeneratedTests",
     "PackageOptions",
@@ -61,6 +68,8 @@ __all__ = [
     "ScoreResult",
     "ServeOptions",
     "Target",
+    "TriggerOptions",
+    "TriggerResult",
     "WorkflowWritten",
     "abort_deploy",
     "capture_fixtures",
@@ -72,6 +81,7 @@ __all__ = [
     "deploy",
     "deploy_target",
     "deployments",
+    "export",
     "extract",
     "gc",
     "generated_tests",
@@ -82,10 +92,14 @@ __all__ = [
     "load_unsaved_pipeline",
     "model_names",
     "model_versions",
+    "monitor",
+    "monitoring",
+    "monitoring_report",
     "package",
     "pipeline_model_versions",
     "pipeline_name",
     "plan_run",
+    "preload_executor",
     "predict_local_deployment",
     "promote",
     "recent_runs",
@@ -99,6 +113,7 @@ __all__ = [
     "serve",
     "store_usage",
     "tracking_uri_for",
+    "trigger",
     "update_local_deployment",
     "write_schemas",
 ]
@@ -161,6 +176,14 @@ def load_unsaved_pipeline(path: str | Path, content: dict[str, Any]) -> Pipeline
 
     cells = parse_cells(content, Path(path).name)
     return build_pipeline(NotebookSource(Path(path), cells, content_hash(cells)))
+
+
+def preload_executor(name: str) -> None:
+    """Start importing, in the background, what executor ``name`` needs (``run`` waits for
+    it only if it is not done by the time the first step runs)."""
+    from jupyter_mlops.execute.executors.base import preload_executor as preload
+
+    preload(name)
 
 
 def plan_run(target: str | Path, params: dict[str, Any] | None = None) -> tuple[Path, Pipeline]:
@@ -375,8 +398,10 @@ def ci_init(
     install: Sequence[str] | None = None,
     force: bool = False,
     root: Path | None = None,
+    schedule: str | None = None,
 ) -> WorkflowWritten:
-    """Write a GitHub Actions workflow checking, testing and running the pipelines."""
+    """Write a GitHub Actions workflow checking, testing and running the pipelines; with
+    ``schedule`` (a cron expression) one evaluating their triggers on that schedule."""
     from jupyter_mlops.quality import ci_workflow
 
     root = root or Path.cwd()
@@ -385,6 +410,15 @@ def ci_init(
         if notebooks
         else ci_workflow.discover_pipelines(root)
     )
-    text = ci_workflow.workflow_yaml(targets, list(install or ci_workflow.default_install(root)))
+    commands = list(install or ci_workflow.default_install(root))
+    if schedule is None:
+        text = ci_workflow.workflow_yaml(targets, commands)
+    else:
+        from jupyter_mlops.quality import trigger_workflow
+        from jupyter_mlops.triggers.cron import parse_cron
+
+        parse_cron(schedule, "--schedule")
+        targets = trigger_workflow.with_triggers(targets, root)
+        text = trigger_workflow.trigger_workflow_yaml(targets, commands, schedule)
     ci_workflow.write_workflow(Path(output), text, force)
     return WorkflowWritten(Path(output), targets)

@@ -105,7 +105,12 @@ def _fsync(path: StrPath) -> None:
 
 
 def write_text_atomic(path: StrPath, text: str, tmp_dir: StrPath | None = None) -> None:
-    """Write ``text`` to a temporary file, fsync it, then rename it over ``path``.
+    """Write ``text`` (UTF-8) atomically: see ``write_bytes_atomic``."""
+    write_bytes_atomic(path, text.encode("utf-8"), tmp_dir)
+
+
+def write_bytes_atomic(path: StrPath, data: bytes, tmp_dir: StrPath | None = None) -> None:
+    """Write ``data`` to a temporary file, fsync it, then rename it over ``path``.
 
     The temporary file is made in ``tmp_dir`` (same file system as ``path``), else beside
     ``path`` as a hidden ``.<name>.<random>.tmp``; it is removed when anything fails.
@@ -114,8 +119,8 @@ def write_text_atomic(path: StrPath, text: str, tmp_dir: StrPath | None = None) 
     tmp_name = f".{path.name}.{uuid.uuid4().hex}.tmp"
     tmp = Path(tmp_dir) / tmp_name if tmp_dir is not None else path.with_name(tmp_name)
     try:
-        with open(tmp, "w", encoding="utf-8") as file:
-            file.write(text)
+        with open(tmp, "wb") as file:
+            file.write(data)
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp, path)

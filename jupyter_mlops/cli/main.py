@@ -126,12 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_promote_parser(commands)
     add_schema_parser(commands)
     from jupyter_mlops.cli.deploy import add_deploy_parser
+    from jupyter_mlops.cli.export import add_export_parser
     from jupyter_mlops.cli.gc import add_gc_parser
+    from jupyter_mlops.cli.monitor import add_monitor_parser
     from jupyter_mlops.cli.package import add_package_parser
     from jupyter_mlops.cli.quality import add_quality_parsers
     from jupyter_mlops.cli.registry_commands import add_history_parser, add_rollback_parser
     from jupyter_mlops.cli.score import add_score_parser
     from jupyter_mlops.cli.serve import add_serve_parser
+    from jupyter_mlops.cli.trigger import add_trigger_parser
 
     add_quality_parsers(commands)
     add_gc_parser(commands)
@@ -139,8 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_rollback_parser(commands)
     add_serve_parser(commands)
     add_score_parser(commands)
+    add_monitor_parser(commands)
     add_deploy_parser(commands)
     add_package_parser(commands)
+    add_export_parser(commands)
+    add_trigger_parser(commands)
     return parser
 
 
@@ -177,6 +183,22 @@ def add_run_parser(commands: argparse._SubParsersAction) -> None:
         "--engine",
         default="papermill",
         help="papermill (default: runs each step notebook, keeps it as the report) or inprocess",
+    )
+    run.add_argument(
+        "--executor",
+        default="local",
+        help="where steps run: local (default: this machine) or dask (a Dask cluster)",
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="with --executor dask: the cluster's scheduler (default: a local cluster)",
+    )
+    run.add_argument(
+        "--store",
+        metavar="URL",
+        help="a store shared by machines (s3://bucket/prefix or a path): outputs and the "
+        "cache index go there too, so other machines reuse them",
     )
     add_tracking_uri(run)
     run.add_argument("--no-track", action="store_true", help="do not record the run in MLflow")
@@ -231,6 +253,7 @@ def run_command(args: argparse.Namespace) -> int:
     from jupyter_mlops.cli.run_report import print_run_report
     from jupyter_mlops.pipeline.params import parse_assignments
 
+    api.preload_executor(args.executor)
     params = parse_assignments(args.param)
     folder, pipeline = api.plan_run(args.target, params)
     options = api.RunOptions(
@@ -240,6 +263,9 @@ def run_command(args: argparse.Namespace) -> int:
         only=args.only,
         workers=args.workers,
         engine=args.engine,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        store=args.store,
         tracking_uri=args.tracking_uri,
         track=not args.no_track,
     )

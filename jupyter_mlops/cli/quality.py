@@ -65,6 +65,7 @@ def add_quality_parsers(commands: argparse._SubParsersAction) -> None:
 def add_ci_parser(commands: argparse._SubParsersAction) -> None:
     """``ci init``."""
     from jupyter_mlops.quality.ci_workflow import DEFAULT_OUTPUT
+    from jupyter_mlops.quality.trigger_workflow import DEFAULT_SCHEDULE_OUTPUT
 
     ci = commands.add_parser("ci", help="set up continuous integration")
     actions = ci.add_subparsers(title="actions", metavar="ACTION")
@@ -78,7 +79,15 @@ def add_ci_parser(commands: argparse._SubParsersAction) -> None:
     )
     init.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="notebooks to include")
     init.add_argument(
-        "-o", "--output", default=DEFAULT_OUTPUT, help=f"the file (default: {DEFAULT_OUTPUT})"
+        "-o",
+        "--output",
+        help=f"the file (default: {DEFAULT_OUTPUT}; with --schedule: {DEFAULT_SCHEDULE_OUTPUT})",
+    )
+    init.add_argument(
+        "--schedule",
+        metavar="CRON",
+        help="instead, a workflow running `jupyter mlops trigger` for each pipeline with a "
+        "triggers: section on this cron schedule (UTC, e.g. '0 3 * * *') and on demand",
     )
     init.add_argument(
         "--install",
@@ -123,8 +132,16 @@ def check_command(args: argparse.Namespace) -> int:
 
 def ci_init_command(args: argparse.Namespace) -> int:
     """``jupyter mlops ci init``."""
-    done = api.ci_init(args.notebooks, args.output, args.install, args.force)
-    print(f"Wrote {done.path}: on every push, check, test, nbval and a gated run of")
+    from jupyter_mlops.quality.ci_workflow import DEFAULT_OUTPUT
+    from jupyter_mlops.quality.trigger_workflow import DEFAULT_SCHEDULE_OUTPUT
+
+    default = DEFAULT_SCHEDULE_OUTPUT if args.schedule else DEFAULT_OUTPUT
+    output = args.output or default
+    done = api.ci_init(args.notebooks, output, args.install, args.force, schedule=args.schedule)
+    if args.schedule:
+        print(f"Wrote {done.path}: on schedule '{args.schedule}' (UTC), jupyter mlops trigger for")
+    else:
+        print(f"Wrote {done.path}: on every push, check, test, nbval and a gated run of")
     for target in done.targets:
         print(f"  {target.folder} (from {target.notebook})")
     return 0

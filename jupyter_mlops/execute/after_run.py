@@ -47,6 +47,7 @@ class AfterRun:
     model_names: dict[str, str] = field(default_factory=dict)  # model step -> registered name
     run_state: RunState | None = None  # the run's state file (``run_state.py``); None: none
     carried: list[OwedItem] = field(default_factory=list)  # owed by earlier runs (``owed.py``)
+    run_tags: dict[str, str] = field(default_factory=dict)  # more tags of the parent run
 
     def model_name(self, step: str) -> str:
         """The registered model name of ``--model`` step ``step`` (``model_names.py``)."""

@@ -14,10 +14,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops import __version__
 from jupyter_mlops.artifacts.store import ArtifactRef, ArtifactStore, write_json_atomic
+from jupyter_mlops.errors import ArtifactError
+
+if TYPE_CHECKING:
+    from jupyter_mlops.artifacts.shared_store import SharedStore
 
 
 def normalized_code(source: str) -> str:
@@ -124,10 +128,13 @@ def untrusted_warning(store: ArtifactStore, ref: ArtifactRef) -> str:
 
 
 class StepCache:
-    """The index of completed steps under ``<store>/cache/<step>/<key>.json``."""
+    """The index of completed steps under ``<store>/cache/<step>/<key>.json``; with a
+    ``shared`` store (``--store URL``), also the index there: an entry found only there is
+    taken, its outputs copied into the local store, so another machine's results are reused."""
 
-    def __init__(self, store: ArtifactStore) -> None:
+    def __init__(self, store: ArtifactStore, shared: SharedStore | None = None) -> None:
         self.store = store
+        self.shared = shared
         self.root = Path(store.root) / "cache"
 
     def _path(self, step: str, key: str) -> Path:
@@ -139,9 +146,12 @@ class StepCache:
         """The entry for ``key`` when it exists, covers ``outputs`` and every object is intact
         and trusted (``ArtifactStore.trusted``). An untrusted object is a miss, never loaded:
         one line naming it is appended to ``warnings``."""
+        entry: CacheEntry | None
         try:
             entry = CacheEntry.from_dict(json.loads(self._path(step, key).read_text()))
         except (OSError, ValueError, KeyError, TypeError):
+            entry = self._shared_entry(step, key)
+        if entry is None:
             return None
         if set(outputs) - set(entry.outputs):
             return None
@@ -157,3 +167,24 @@ class StepCache:
         path = self._path(step, entry.key)
         os.makedirs(path.parent, exist_ok=True)
         write_json_atomic(path, entry.to_dict())
+        if self.shared is not None:
+            for ref in entry.outputs.values():
+                self.shared.upload(self.store, ref.hash)
+            self.shared.write_entry(step, entry.key, entry.to_dict())
+
+    def _shared_entry(self, step: str, key: str) -> CacheEntry | None:
+        """The shared store's entry, its outputs copied here and the entry recorded locally."""
+        shared = self.shared
+        data = shared.read_entry(step, key) if shared is not None else None
+        if shared is None or data is None:
+            return None
+        try:
+            entry = CacheEntry.from_dict(data)
+            for ref in entry.outputs.values():
+                shared.download(self.store, ref.hash)
+        except (ArtifactError, KeyError, TypeError, ValueError):
+            return None  # incomplete or corrupt there: the step runs again
+        path = self._path(step, key)
+        os.makedirs(path.parent, exist_ok=True)
+        write_json_atomic(path, entry.to_dict())
+        return entry

@@ -6,7 +6,6 @@ steps cached) only reads pipeline.yaml, hashes code and checks the store.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import time
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jupyter_mlops.artifacts.shared_store import open_shared_store
 from jupyter_mlops.artifacts.store import ArtifactStore
 from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.execute.after_run import AfterRun, run_after_chain
@@ -24,13 +24,22 @@ from jupyter_mlops.execute.cache import (
     normalized_code,
     setup_definitions,
 )
-from jupyter_mlops.execute.engines.base import Engine, StepJob, check_engine_name, get_engine
+from jupyter_mlops.execute.engines.base import Engine, StepJob, check_engine_name
+from jupyter_mlops.execute.executors.base import (
+    ExecutorSettings,
+    check_executor,
+    get_executor,
+    parallel_steps,
+    preload_executor,
+)
+from jupyter_mlops.execute.executors.resources import step_resources
 from jupyter_mlops.execute.executors.threads import run_dag
 from jupyter_mlops.execute.progress import StepProgress
 from jupyter_mlops.execute.run_lock import pipeline_lock
 from jupyter_mlops.execute.run_result import RunResult, StepResult
 from jupyter_mlops.execute.run_state import RunState
 from jupyter_mlops.execute.status import RunStatus, StepStatus
+from jupyter_mlops.execute.warm_up import warm_up_tracking, warm_up_validation
 from jupyter_mlops.pipeline.model import Step
 from jupyter_mlops.pipeline.params import resolve_params
 from jupyter_mlops.pipeline.pipeline_file import PipelineFile, read_pipeline_file
@@ -51,9 +60,13 @@ class RunOptions:
     only: list[str] | None = None
     workers: int = 0  # 0: one per CPU
     engine: str = "papermill"
+    executor: str = "local"  # where steps run: local, dask (executors/base.py)
+    scheduler: str | None = None  # dask: the scheduler's address (None: a LocalCluster)
+    store: str | None = None  # a shared store's URL (s3://bucket/prefix, a path)
     tracking_uri: str | None = None
     track: bool = True
     progress: StepProgress | None = None
+    run_tags: dict[str, str] = field(default_factory=dict)  # more tags of the MLflow parent run
 
 
 def run_pipeline(folder: str | Path, options: RunOptions | None = None) -> RunResult:
@@ -63,6 +76,7 @@ def run_pipeline(folder: str | Path, options: RunOptions | None = None) -> RunRe
 
     options = options or RunOptions()
     check_run_options(options)
+    preload_executor(options.executor)
     pipeline_file = read_pipeline_file(folder)
     if options.track:
         check_tracking_store(
@@ -78,6 +92,7 @@ def check_run_options(options: RunOptions) -> None:
     engine (also when every step would come from the cache), a negative worker count, and
     ``--only`` with ``--from`` (one would silently win)."""
     check_engine_name(options.engine)
+    check_executor(options.executor, executor_settings(options))
     if options.workers < 0:
         raise MlopsError(
             f"--workers must be 0 (one per CPU) or more, not {options.workers}", name="workers"
@@ -87,6 +102,11 @@ def check_run_options(options: RunOptions) -> None:
             "--only and --from select steps in two different ways: give one of them",
             name="only",
         )
+
+
+def executor_settings(options: RunOptions) -> ExecutorSettings:
+    """Where the steps of a run with ``options`` run."""
+    return ExecutorSettings(options.engine, options.workers, options.scheduler, options.store)
 
 
 def step_selection(pipeline_file: PipelineFile, options: RunOptions) -> tuple[set[str], set[str]]:
@@ -139,8 +159,17 @@ class _Run:
         self.params = resolve_params(self.pipeline.params, options.params)
         self.considered, self.forced = step_selection(pipeline_file, options)
         self.store = ArtifactStore.for_pipeline(pipeline_file.folder.resolve())
-        self.cache = StepCache(self.store)
-        self.workers = options.workers or os.cpu_count() or 1
+        self.cache = StepCache(
+            self.store, open_shared_store(options.store) if options.store else None
+        )
+        self.workers = parallel_steps(
+            options.executor, executor_settings(options), len(self.considered)
+        )
+        self.resources = step_resources(
+            pipeline_file.settings.get("resources"),
+            [s.name for s in self.pipeline.steps],
+            str(pipeline_file.path),
+        )
         stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
         self.work_root = Path(self.store.root) / "runs" / stamp
         self.results = {
@@ -159,7 +188,7 @@ class _Run:
         upstream = {s.name: s.upstream() for s in steps}
         state = RunState.begin(self.work_root.parent, self.work_root.name)
         try:
-            if self.forced & self._roots():  # a step surely runs: start the workers at once
+            if self.forced & self._roots() or self.options.scheduler:  # start workers at once
                 self._get_engine()
             self.store.clean_temp(max_age=3600)
             run_dag(upstream, self._run_step, self.workers, on_skipped=self._skipped)
@@ -177,6 +206,7 @@ class _Run:
             track=self.options.track,
             tracking_uri=self.options.tracking_uri,
             run_state=state,
+            run_tags=self.options.run_tags,
         )
         return run_after_chain(context)
 
@@ -229,6 +259,7 @@ class _Run:
             store_root=Path(self.store.root).resolve(),
             work_dir=work_dir.resolve(),
             report_path=(work_dir / f"{step.name}.ipynb").resolve(),
+            resources=self.resources.get(step.name, {}),
         )
         outcome = self._get_engine().run(job)
         if self._interrupted:
@@ -280,7 +311,7 @@ class _Run:
     def _get_engine(self) -> Engine:
         with self._engine_lock:
             if self._engine is None:  # workers first: the first step waits for them
-                self._engine = get_engine(self.options.engine, self.workers)
+                self._engine = get_executor(self.options.executor, executor_settings(self.options))
                 self._engine.prepare(
                     self._steps_left(),
                     pipeline_dir=self.file.folder.resolve(),
@@ -355,32 +386,3 @@ def metrics_values(value: Any, step: Step) -> dict[str, float]:
                 name=step.metrics,
             ) from None
     return metrics
-
-
-def warm_up_validation() -> threading.Thread:
-    """Import pandera (~1 s) in a daemon thread while the first steps run, so validating
-    their outputs does not wait for it."""
-
-    def warm_up() -> None:
-        with contextlib.suppress(Exception):  # a real problem is reported when validating
-            import pandera.io  # noqa: F401
-            import pandera.pandas  # noqa: F401
-
-    thread = threading.Thread(target=warm_up, name="mlops-validation-warm-up", daemon=True)
-    thread.start()
-    return thread
-
-
-def warm_up_tracking(tracking_uri: str | None, pipeline_file: PipelineFile) -> threading.Thread:
-    """Import mlflow and open the tracking store (~2 s together) in a daemon thread while the
-    steps run; MLflow caches the store, so recording afterwards starts warm."""
-
-    def warm_up() -> None:
-        from jupyter_mlops.tracking.recording import open_tracking_store
-
-        with contextlib.suppress(Exception):  # a real problem is reported when recording
-            open_tracking_store(tracking_uri, pipeline_file)
-
-    thread = threading.Thread(target=warm_up, name="mlops-tracking-warm-up", daemon=True)
-    thread.start()
-    return thread

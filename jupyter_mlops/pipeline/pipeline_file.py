@@ -19,7 +19,7 @@ from jupyter_mlops.pipeline.layout import package_name
 from jupyter_mlops.pipeline.model import Pipeline, Step
 
 PIPELINE_FILE = "pipeline.yaml"
-USER_KEYS = ("drift", "gates", "deploy", "monitor", "triggers")
+USER_KEYS = ("drift", "gates", "deploy", "monitor", "triggers", "resources")
 """Top-level sections users write by hand; re-extraction keeps them as they are."""
 USER_SECTION_COMMENT = "# Your settings: kept as they are when the notebook is re-extracted.\n"
 HEADER = (

@@ -182,6 +182,12 @@ def run_command(target: PipelineTarget) -> str:
 
 def workflow_yaml(targets: list[PipelineTarget], install: list[str]) -> str:
     """The workflow file's text: a comment header, then the YAML (checked to load back)."""
+    return dump_workflow(workflow(targets, install), HEADER)
+
+
+def dump_workflow(data: dict[str, Any], header: str) -> str:
+    """``header``, then ``data`` as YAML (checked to load back), pinned actions' tags as
+    comments."""
     import yaml
 
     class Dumper(yaml.SafeDumper):
@@ -192,8 +198,7 @@ def workflow_yaml(targets: list[PipelineTarget], install: list[str]) -> str:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
     Dumper.add_representer(str, text_block)
-    data = workflow(targets, install)
-    text = HEADER + yaml.dump(data, Dumper=Dumper, sort_keys=False, width=100)
+    text = header + yaml.dump(data, Dumper=Dumper, sort_keys=False, width=100)
     assert yaml.safe_load(text) == data
     return _tag_comments(text)
 

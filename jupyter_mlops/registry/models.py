@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from jupyter_mlops.artifacts.trust import MODEL_KIND, folder_digest, seal
 from jupyter_mlops.registry.alias_history import move_alias
 from jupyter_mlops.registry.model_code import pickled_by_value, top_level_distributions, user_code
+from jupyter_mlops.registry.reference_sample import log_reference
 from jupyter_mlops.runtime.model_data import expected_features, features_of
 from jupyter_mlops.tracking.store import make_client, mlflow_errors
 from jupyter_mlops.tracking.tags import MODEL_SEAL
@@ -317,13 +318,15 @@ def log_and_register_model(
     """Log ``model`` in step run ``run_id``, register it as a new version of
     ``registered_name or pipeline_name``, tag the version with its lineage (run id, the run's
     input hashes, git commit and notebook hash, then ``tags``) and point ``alias`` (default
-    ``challenger``; None: no alias, e.g. until the gates decide) at it. Returns the version
+    ``challenger``; None: no alias, e.g. until the gates decide) at it. The version's run
+    also gets its monitoring reference (``reference_sample.py``). Returns the version
     number as a string.
     """
     name = registered_name or pipeline_name
     with mlflow_errors(tracking_uri, f"log and register model '{name}'"):
         client = make_client(tracking_uri)
         logged = log_model(client, run_id, model, fit_inputs)
+        log_reference(client, run_id, model, fit_inputs)
         version_tags = {
             **lineage_tags(client, run_id),
             "mlops.run_id": run_id,

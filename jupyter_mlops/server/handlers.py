@@ -325,6 +325,8 @@ ENDPOINTS = (
     "deployments/rollback",
     "deployments/deploy",
     "deployments/rollouts/<id>",
+    "monitoring",
+    "monitoring/report",
 )
 
 
@@ -344,6 +346,7 @@ def _run_options(body: dict[str, Any]) -> tuple[dict[str, Any], str | None, bool
 def handlers(base_url: str) -> list[tuple[str, type[MlopsHandler]]]:
     """The URL patterns of the REST API under ``base_url``."""
     from jupyter_mlops.server.deployments import deployment_handlers  # it imports this module
+    from jupyter_mlops.server.monitoring import monitoring_handlers
 
     prefix = base_url.rstrip("/") + "/jupyter-mlops"
     return [
@@ -355,5 +358,6 @@ def handlers(base_url: str) -> list[tuple[str, type[MlopsHandler]]]:
         (prefix + "/runs", HistoryHandler),
         (prefix + "/models/([^/]+)", ModelHandler),
         *deployment_handlers(base_url),
+        *monitoring_handlers(base_url),
         (prefix + "(?:/.*)?", NotFoundHandler),
     ]

@@ -48,6 +48,7 @@ def record_link(context: AfterRun) -> None:
         result.params,
         pipeline_file.pipeline.notebook_hash,
         git_commit(pipeline_file.folder),
+        extra_tags=context.run_tags,
     )
     result.run_id = recorder.start()
     if context.run_state is not None:

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from jupyter_mlops import __version__
 from jupyter_mlops.errors import MlopsError, TrackingError
 from jupyter_mlops.execute.status import StepStatus
+from jupyter_mlops.tracking.server_errors import unreachable_message, unreachable_reason
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 REGISTRY_URI_ENV = "MLFLOW_REGISTRY_URI"
+SUPPRESS_RUN_URLS_ENV = "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"
 DEFAULT_DB_NAME = "mlflow.db"
 ARTIFACTS_DIRNAME = "mlartifacts"
 DURATION_METRIC = "duration_seconds"
@@ -120,6 +122,9 @@ def make_client(tracking_uri: str) -> MlflowClient:
 
     for noisy in ("mlflow", "alembic"):  # store creation/migration INFO lines are not ours
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Against a tracking server MLflow prints "View run … at" lines on stdout, which is ours
+    # (``run --json`` prints its JSON there).
+    os.environ.setdefault(SUPPRESS_RUN_URLS_ENV, "true")
 
     registry_uri = os.environ.get(REGISTRY_URI_ENV, "").strip() or tracking_uri
     return mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
@@ -134,6 +139,10 @@ def mlflow_errors(tracking_uri: str, action: str) -> Iterator[None]:
     except MlopsError:
         raise
     except Exception as exc:
+        reason = unreachable_reason(tracking_uri, exc)
+        if reason is not None:
+            message = unreachable_message(tracking_uri, action, reason)
+            raise TrackingError(message, path=tracking_uri) from exc
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TrackingError(f"cannot {action} in MLflow: {detail}", path=tracking_uri) from exc
 
@@ -238,9 +247,11 @@ class RunRecorder:
         git_commit: str | None,
         *,
         artifact_location: str | None = None,
+        extra_tags: Mapping[str, str] | None = None,
     ) -> None:
         self.tracking_uri = tracking_uri
         self.pipeline_file = pipeline_file
+        self.extra_tags = dict(extra_tags or {})  # e.g. mlops.trigger of a triggered run
         self.params = dict(params)
         self.notebook_hash = notebook_hash
         self.git_commit = git_commit
@@ -277,7 +288,7 @@ class RunRecorder:
             tags["mlflow.source.git.commit"] = self.git_commit
         with contextlib.suppress(Exception):
             tags["mlflow.user"] = getpass.getuser()
-        return tags
+        return {**tags, **self.extra_tags}
 
     def start(self) -> str:
         """Create (or reuse) the experiment and the parent run; returns the parent run id."""

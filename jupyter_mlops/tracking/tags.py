@@ -26,3 +26,6 @@ MODEL_SEAL = "mlops.model_seal"  # on a version: HMAC of its files (artifacts/tr
 # mlops.traffic.<alias> (registry/traffic.py).
 HISTORY_PREFIX = "mlops.history."
 TRAFFIC_PREFIX = "mlops.traffic."
+TRIGGER = "mlops.trigger"  # on a parent run a trigger started: the trigger's name
+TRIGGER_KIND = "mlops.trigger.kind"  # schedule | new_data | drift | decay
+TRIGGER_REASON = "mlops.trigger.reason"  # why it fired, with the measured figures

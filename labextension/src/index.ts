@@ -18,6 +18,7 @@ import { PanelModel } from './core/model';
 import { registerCommands } from './lab/commands';
 import { createPanel } from './lab/createPanel';
 import { addDeploymentsSection } from './lab/deployments';
+import { addMonitoringSection } from './lab/monitoring';
 import { NotebookFollower } from './lab/notebookFollower';
 import { followSettings, IPanelSettings } from './lab/settings';
 import { IMlopsPanel } from './tokens';
@@ -41,6 +42,7 @@ function activate(
   const follower = new NotebookFollower(tracker, model);
   registerCommands(app, { tracker, model, panelId: panel.id, palette });
   addDeploymentsSection(panel, api);
+  addMonitoringSection(panel, api);
   if (settingRegistry) {
     void followSettings(settingRegistry, PLUGIN_ID, settings, () => model.notify());
   }
@@ -52,7 +54,7 @@ function activate(
 const plugin: JupyterFrontEndPlugin<IMlopsPanel> = {
   id: PLUGIN_ID,
   description:
-    'Side panel of jupyter_mlops: pipeline steps, DAG, extract, run, models, deployments.',
+    'Side panel of jupyter_mlops: pipeline steps, DAG, extract, run, models, deployments, monitoring.',
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry],

@@ -69,6 +69,7 @@ class StepJob:
     store_root: Path
     work_dir: Path  # scratch folder of this step execution (outputs.json, logs)
     report_path: Path  # where an engine that makes a report (executed notebook) puts it
+    resources: dict[str, float] = field(default_factory=dict)  # what a cluster worker needs
 
 
 @dataclass

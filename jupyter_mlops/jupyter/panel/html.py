@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from html import escape
+from typing import Any
 
 from jupyter_mlops.execute.status import StepStatus
 from jupyter_mlops.jupyter.panel.rows import Message, StepRow
@@ -140,6 +141,31 @@ def section_title(text: str) -> str:
 def note_html(text: str, kind: str = "muted") -> str:
     """One line of text in the given message colour."""
     return f'<p style="color: {COLORS.get(kind, MUTED)}; margin: 4px 0;">{escape(text)}</p>'
+
+
+def monitoring_line(model: dict[str, Any]) -> str:
+    """One model's monitoring in one line (an entry of ``api.monitoring``): its latest
+    window's drift and performance, or why there is none."""
+    head = f"Monitoring of '{model['name']}': "
+    latest = model["latest"]
+    if model["problem"] or latest is None:
+        return head + (model["problem"] or model["hint"] or "no window recorded")
+    columns = latest["drift"]["columns"]
+    parts = [f"latest window {latest['start']} – {latest['end']}"]
+    if columns:
+        drifted = sum(1 for column in columns if column["drifted"])
+        parts.append(f"{drifted} of {len(columns)} features drifted")
+    if latest["drift"]["dataset_drifted"] is not None:
+        parts.append(
+            "dataset drifted" if latest["drift"]["dataset_drifted"] else "no dataset drift"
+        )
+    performance = latest["performance"]
+    if performance:
+        figures = ", ".join(f"{k}={v:.4g}" for k, v in performance["metrics"].items())
+        parts.append(figures + (" (estimated)" if performance["estimated"] else ""))
+    if latest["report"]:
+        parts.append("report logged in MLflow")
+    return head + " · ".join(parts)
 
 
 def models_table(versions: list[ModelVersionInfo]) -> str:

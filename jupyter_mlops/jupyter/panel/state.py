@@ -116,6 +116,15 @@ class PanelModel:
             return []
         return list(api.model_names(self.pipeline).values()) or [self.pipeline.name]
 
+    def monitoring(self) -> list[dict[str, Any]]:
+        """Per registered model of the extracted pipeline, its monitoring entry
+        (``api.monitoring``); [] before extraction."""
+        folder = self.folder
+        if folder is None:
+            return []
+        models: list[dict[str, Any]] = api.monitoring(folder, self.tracking_uri())["models"]
+        return models
+
     def snapshot(self) -> list[StepRow]:
         """A copy of the rows, safe to render while a run updates them."""
         with self._rows_lock:

@@ -2,7 +2,7 @@
 
 Header and parameters (``Text`` fields pre-filled from the parameters cell), Refresh /
 Extract / Run / Cancel buttons, the steps table with live per-step progress, the DAG, and
-the registered model versions. Only standard ipywidgets 8 widgets (HTML, Text, Button,
+the registered model versions with one line of monitoring per model. Only standard ipywidgets 8 widgets (HTML, Text, Button,
 Dropdown, Checkbox, HBox, VBox) and no front-end code of our own, so it works wherever
 ipywidgets does: JupyterLab, Notebook 7, VS Code. ipywidgets is imported when a panel is
 built, never by ``%load_ext``; mlflow only when a store exists to list models from.
@@ -208,7 +208,15 @@ class Panel:
             return
         self.models.value = panel_html.note_html(f"Loading versions of {', '.join(names)}…")
         sections = [self._model_section(uri, name, titled=len(names) > 1) for name in names]
-        self.models.value = "".join(sections)
+        self.models.value = "".join(sections) + self._monitoring_lines()
+
+    def _monitoring_lines(self) -> str:
+        """One line per model: its latest monitoring window, or how to start monitoring it."""
+        try:
+            models = self.model.monitoring()
+        except MlopsError as error:
+            return panel_html.note_html(f"Monitoring: {error}", "error")
+        return "".join(panel_html.note_html(panel_html.monitoring_line(m)) for m in models)
 
     @staticmethod
     def _model_section(uri: str, name: str, titled: bool) -> str:

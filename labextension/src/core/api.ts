@@ -8,6 +8,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { parseDeployments, parseRollback, parseRollout } from './deployments';
+import { parseMonitoring } from './monitoring';
 import { parsePipelineReply } from './pipeline';
 import {
   isRecord,
@@ -25,6 +26,8 @@ import {
   IExtractReply,
   IMlopsApi,
   IModelsJSON,
+  IMonitoringApi,
+  IMonitoringJSON,
   IRunHistory,
   IRunRequest,
   IRolloutJSON,
@@ -35,7 +38,18 @@ import {
 /** The URL namespace of the server extension. */
 export const API_NAMESPACE = 'jupyter-mlops';
 
-export class MlopsApi implements IMlopsApi, IDeploymentsApi {
+/** The `_xsrf` cookie's value (null without one, or when cookies cannot be read). */
+function xsrfCookie(): string | null {
+  let cookie = '';
+  try {
+    cookie = document.cookie;
+  } catch {
+    // e.g. a SecurityError under a sandboxing Content-Security-Policy
+  }
+  return cookie.match('\\b_xsrf=([^;]*)\\b')?.[1] ?? null;
+}
+
+export class MlopsApi implements IMlopsApi, IDeploymentsApi, IMonitoringApi {
   constructor(
     private readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()
   ) {}
@@ -136,5 +150,24 @@ export class MlopsApi implements IMlopsApi, IDeploymentsApi {
 
   async rollback(path: string, target: string): Promise<string> {
     return parseRollback(await this.post('deployments/rollback', { path, target }));
+  }
+
+  async monitoring(path: string): Promise<IMonitoringJSON> {
+    return parseMonitoring(await this.request('monitoring', { path }));
+  }
+
+  /**
+   * `GET monitoring/report` as a page URL: a new tab sends the login cookie, not the
+   * headers ServerConnection adds, so the `_xsrf` cookie goes in the query as JupyterLab's
+   * file download URLs do (the server checks it as jupyter_server's `/files/` does).
+   */
+  reportUrl(path: string, model: string): string {
+    const query: Record<string, string> = { path, model };
+    const xsrf = xsrfCookie();
+    if (xsrf) {
+      query._xsrf = xsrf;
+    }
+    const search = new URLSearchParams(query).toString();
+    return URLExt.join(this.settings.baseUrl, API_NAMESPACE, 'monitoring/report') + `?${search}`;
   }
 }
