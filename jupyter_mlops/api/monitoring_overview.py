@@ -135,8 +135,10 @@ def start_hint(model: str) -> str:
 
 def latest_window(run: WindowRun) -> dict[str, Any]:
     """The latest window as the panel shows it."""
+    from jupyter_mlops.monitor.window_runs import DRIFT_METRIC, DRIFT_SHARE
+
     performance = run.performance()
-    dataset = run.metrics.get("drift.dataset")
+    dataset = run.metrics.get(DRIFT_METRIC)
     return {
         "run_id": run.run_id,
         "start": run.start,
@@ -144,7 +146,7 @@ def latest_window(run: WindowRun) -> dict[str, Any]:
         "rows": _whole(run.metrics.get("rows")),
         "versions": run.versions(),
         "drift": {
-            "share": run.metrics.get("drift.share"),
+            "share": run.metrics.get(DRIFT_SHARE),
             "dataset_drifted": None if dataset is None else dataset >= 0.5,
             "columns": run.drift_columns(),
         },

@@ -1,6 +1,6 @@
 """Monitoring windows recorded in MLflow: experiment ``<model>-monitoring``, one run per
 window named ``window <start>``, tagged with the window's start and end (ISO UTC), a short
-id of the source, the model and the rows per version. Monitoring the same window of the
+id of the source, the model, the rows per version and each column's drift test. Monitoring the same window of the
 same source again updates that run (found by those tags) instead of adding one.
 
 Data without a time column is one window recorded at the time it was monitored (its start
@@ -16,8 +16,11 @@ from typing import Any
 
 from jupyter_mlops.monitor.result import WindowResult
 from jupyter_mlops.monitor.window_runs import (
+    DRIFT_METRIC,
+    DRIFT_SHARE,
     REPORT_TAG,
     SOURCE_TAG,
+    TESTS_TAG,
     VERSIONS_TAG,
     WINDOW_END_TAG,
     WINDOW_START_TAG,
@@ -37,8 +40,8 @@ def window_metrics(window: WindowResult) -> dict[str, float]:
     """The metrics of one window run, named as the contract says."""
     metrics: dict[str, float] = {"rows": window.rows}
     drift = window.drift
-    metrics["drift.share"] = drift["share"]
-    metrics["drift.dataset"] = 1.0 if drift["drifted"] else 0.0
+    metrics[DRIFT_SHARE] = drift["share"]
+    metrics[DRIFT_METRIC] = 1.0 if drift["drifted"] else 0.0
     for column in drift["columns"]:
         metrics[f"drift.{column['column']}"] = column["statistic"]
         metrics[f"drift.{column['column']}.drifted"] = 1.0 if column["drifted"] else 0.0
@@ -85,6 +88,10 @@ def record_windows(
                 SOURCE_TAG: source,
                 MODEL_TAG: model,
                 VERSIONS_TAG: json.dumps(window.versions),
+                TESTS_TAG: json.dumps(
+                    {column["column"]: column["test"] for column in window.drift["columns"]},
+                    sort_keys=True,
+                ),
             }
             run_id = _window_run(client, experiment_id, tags, f"window {start}")
             log_batch(client, run_id, metrics=window_metrics(window), tags=tags)

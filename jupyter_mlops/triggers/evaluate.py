@@ -24,17 +24,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from jupyter_mlops.triggers.config import Trigger
-from jupyter_mlops.triggers.fingerprint import Fingerprint, fingerprint
-from jupyter_mlops.triggers.state import TriggerState
-from jupyter_mlops.triggers.windows import (
+from jupyter_mlops.monitor.window_runs import (
     DRIFT_METRIC,
     DRIFT_SHARE,
     PERF_PREFIX,
-    Window,
-    latest_windows,
     monitoring_experiment,
+    window_runs,
 )
+from jupyter_mlops.monitor.window_runs import WindowRun as Window
+from jupyter_mlops.triggers.config import Trigger
+from jupyter_mlops.triggers.fingerprint import Fingerprint, fingerprint
+from jupyter_mlops.triggers.state import TriggerState
 
 FIRES = "fires"
 NOT_DUE = "not due"
@@ -169,7 +169,7 @@ def _windows_rule(
     of them after the one the trigger last fired on."""
     model = trigger.model or context.default_model(trigger.name)
     experiment = monitoring_experiment(model)
-    windows = latest_windows(context.tracking_uri(), model, trigger.windows)
+    windows = window_runs(context.tracking_uri(), model, trigger.windows) or []
     needed = trigger.windows
     if len(windows) < needed:
         reason = f"{len(windows)} of the {needed} windows needed in {experiment}"
