@@ -41,7 +41,8 @@ def cluster(s3: S3Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     """Two workers (``--nthreads 1``, resources cpu=2,memory=4e9) that reach the S3 server;
     every process is stopped, and checked stopped, at the end."""
     logs: Path = tmp_path_factory.mktemp("dask-logs")
-    started = DaskCluster(logs, s3.env)
+    scratch = tmp_path_factory.mktemp("dask-workers")  # their packages and dask's scratch space
+    started = DaskCluster(logs, {**s3.env, "TMPDIR": str(scratch)})
     try:
         started.start(WORKERS)
         yield started

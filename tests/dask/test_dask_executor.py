@@ -276,3 +276,37 @@ def test_ctrl_c_cancels_the_running_step_and_records_nothing(
     (flags / "go").write_text("")
     again = run(folder, executor="dask", scheduler=two_workers.address)
     assert {s.status for s in again.steps.values()} == {"ran"}  # the workers are free
+
+
+def recorded(uri: str, result: Any) -> dict[str, Any]:
+    """Each step's MLflow run as (params, metrics but its duration, output hash tags), the
+    run's metrics and whether a model version was registered."""
+    from mlflow_fixtures import client_for
+
+    client = client_for(uri)
+    steps = {}
+    for name, step in result.steps.items():
+        data = client.get_run(step.run_id).data
+        tags = {k: v for k, v in data.tags.items() if k.startswith("mlops.output")}
+        metrics = {k: v for k, v in data.metrics.items() if k != "duration_seconds"}
+        steps[name] = (data.params, metrics, tags)
+    return {"steps": steps, "metrics": result.metrics, "model": bool(result.model_version)}
+
+
+def test_tracked_runs_record_the_same_as_locally(
+    tmp_path: Path, two_workers: DaskCluster, bucket: str, tracking_uri: str
+) -> None:
+    folder = extracted(write_quality_notebook(tmp_path / "source"))
+    copies = {name: tmp_path / name for name in ("local", "dask")}
+    for copy in copies.values():
+        shutil.copytree(folder.parent.parent, copy)
+    quality = {name: copy / "pipelines" / "quality" for name, copy in copies.items()}
+    tracked = {"engine": "inprocess", "tracking_uri": tracking_uri}
+    local = run_pipeline(quality["local"], RunOptions(**tracked))  # type: ignore[arg-type]
+    dask = run_pipeline(
+        quality["dask"],
+        RunOptions(executor="dask", scheduler=two_workers.address, store=bucket, **tracked),  # type: ignore[arg-type]
+    )
+    assert local.status == dask.status == "succeeded", (local.error, dask.error)
+    assert local.model_version and dask.model_version  # both registered a version
+    assert recorded(tracking_uri, dask) == recorded(tracking_uri, local)
