@@ -109,6 +109,16 @@ def tool_requirement() -> str:
     return f"'jupyter_mlops[jupyter]=={__version__}'"  # quoted: [ ] is a shell glob
 
 
+def setup_steps(install: list[str]) -> list[dict[str, Any]]:
+    """The first steps of every generated workflow: checkout, Python, install, kernel."""
+    return [
+        {"uses": ACTIONS["checkout"][0], "with": {"persist-credentials": False}},
+        {"uses": ACTIONS["setup-python"][0], "with": {"python-version": PYTHON_VERSION}},
+        {"name": "Install", "run": "\n".join(install) + "\n"},
+        {"name": "Kernel", "run": "python -m ipykernel install --user --name python3"},
+    ]
+
+
 def workflow(targets: list[PipelineTarget], install: list[str]) -> dict[str, Any]:
     """The workflow as data (``on``, ``jobs``) for ``targets``."""
     if not targets:
@@ -116,12 +126,7 @@ def workflow(targets: list[PipelineTarget], install: list[str]) -> dict[str, Any
             "no extracted pipeline to check: extract a notebook first "
             "(jupyter mlops extract NOTEBOOK) or name notebooks"
         )
-    steps: list[dict[str, Any]] = [
-        {"uses": ACTIONS["checkout"][0], "with": {"persist-credentials": False}},
-        {"uses": ACTIONS["setup-python"][0], "with": {"python-version": PYTHON_VERSION}},
-        {"name": "Install", "run": "\n".join(install) + "\n"},
-        {"name": "Kernel", "run": "python -m ipykernel install --user --name python3"},
-    ]
+    steps = setup_steps(install)
     for target in targets:
         steps.append({"name": f"Sync check: {target.folder}", "run": check_command(target)})
     for target in targets:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.errors import CiWorkflowError
-from jupyter_mlops.quality.ci_workflow import ACTIONS, PYTHON_VERSION, PipelineTarget, dump_workflow
+from jupyter_mlops.quality.ci_workflow import PipelineTarget, dump_workflow, setup_steps
 
 DEFAULT_SCHEDULE_OUTPUT = ".github/workflows/mlops-triggers.yml"
 HEADER = """\
@@ -43,12 +43,7 @@ def trigger_workflow(
         raise CiWorkflowError(
             "no extracted pipeline has a triggers: section: add one to pipeline.yaml first"
         )
-    steps: list[dict[str, Any]] = [
-        {"uses": ACTIONS["checkout"][0], "with": {"persist-credentials": False}},
-        {"uses": ACTIONS["setup-python"][0], "with": {"python-version": PYTHON_VERSION}},
-        {"name": "Install", "run": "\n".join(install) + "\n"},
-        {"name": "Kernel", "run": "python -m ipykernel install --user --name python3"},
-    ]
+    steps = setup_steps(install)
     for target in targets:
         steps.append({"name": f"Triggers: {target.folder}", "run": trigger_command(target)})
     job = {
