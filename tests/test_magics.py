@@ -432,7 +432,8 @@ def test_real_kernel_step_cells(kernel):
                 "name": "stderr",
                 "text": "UsageError: step 'train': unknown option '--epochs'; usage: "
                 "%%mlstep NAME [--inputs A B ...] [--outputs C D ...] "
-                "[--model VAR [--model-name NAME]] [--metrics VAR] [--no-cache]\n",
+                "[--model VAR [--model-name NAME]] [--metrics VAR] [--no-cache] "
+                "[--resources cpu=2,memory=4GB]\n",
             },
         ),
     ]
@@ -540,7 +541,8 @@ def test_papermill_fails_on_a_bad_step_line_without_running_the_body(tmp_path):
             "output_type": "stream",
             "name": "stderr",
             "text": "UsageError: step 'train': unknown option '--epochs'; usage: %%mlstep NAME [--inputs A B ...] "
-            "[--outputs C D ...] [--model VAR [--model-name NAME]] [--metrics VAR] [--no-cache]\n",
+            "[--outputs C D ...] [--model VAR [--model-name NAME]] [--metrics VAR] [--no-cache] "
+            "[--resources cpu=2,memory=4GB]\n",
         }
     ]
     assert cells[2].execution_count is None

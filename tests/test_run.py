@@ -117,6 +117,9 @@ def test_unknown_parameter_and_bad_assignment_exit_2(tmp_path: Path) -> None:
     assert cli_run(folder, "-p", "factor").stderr.strip() == (
         "error: -p expects NAME=VALUE, got 'factor'"
     )
+    refused = cli_run(folder, "-p", "factor=3.5")  # the panel's form words it the same
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == "error: parameter 'factor' expects an integer, got 3.5"
 
 
 def test_failing_step_stops_dependants_but_not_independent_branches(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from jupyter_mlops.cli import main as cli_main
 
 SETUP = "import time\nimport numpy as np\nfrom sklearn.linear_model import LogisticRegression"
 PARAMS = ("C = 1.0\nn = 40\npause = 0.0", ["parameters"])
+PARAM_TYPES = {"C": "float", "n": "int", "pause": "float"}
 LOAD = (
     "%%mlstep load\ntime.sleep(pause)\n"
     "X = np.arange(n, dtype=float).reshape(-1, 1)\ny = (X[:, 0] > n / 2).astype(int)"
@@ -177,7 +178,8 @@ def test_get_pipeline_is_show_json(
 ) -> None:
     code, body = api.get("pipeline", path="work/flow.ipynb")
     assert code == 200
-    assert body == show_json(flow, capsys)
+    # param_types: JSON writes the float default C = 1.0 as 1, the form needs "float"
+    assert body == {**show_json(flow, capsys), "param_types": PARAM_TYPES}
     assert [s["name"] for s in body["steps"]] == STEPS
 
 
@@ -187,7 +189,10 @@ def test_get_pipeline_of_an_extracted_folder(
     assert api.post("extract", {"path": "work/flow.ipynb"})[0] == 200
     code, body = api.get("pipeline", path="work/pipelines/flow")
     assert code == 200
-    assert body == show_json(flow.parent / "pipelines" / "flow", capsys)
+    assert body == {
+        **show_json(flow.parent / "pipelines" / "flow", capsys),
+        "param_types": PARAM_TYPES,
+    }
 
 
 def test_extraction_errors_are_listed_per_cell(api: Api, jp_root_dir: Path) -> None:
@@ -203,7 +208,7 @@ def test_post_pipeline_parses_the_live_unsaved_notebook(api: Api, flow: Path) ->
     code, body = api.post("pipeline", {"path": "work/flow.ipynb", "content": live})
     assert code == 200
     assert [s["name"] for s in body["steps"]][-1] == "report"
-    assert body["name"] == "flow"
+    assert body["name"] == "flow" and body["param_types"] == PARAM_TYPES
     # a bare notebook body, path in the query; an unsaved notebook need not exist on disk
     code, body = api("POST", "pipeline", live, params={"path": "work/Untitled.ipynb"})
     assert code == 200 and body["name"] == "untitled"
@@ -245,6 +250,7 @@ def test_run_to_completion_then_runs_and_models(api: Api, flow: Path, tracking: 
     )
     assert code == 202, started
     assert started["status"] == "running" and started["pipeline"] == "flow"
+    assert started["params"] == {"C": 0.5, "n": 40, "pause": 0.0}
     assert [s["name"] for s in started["steps"]] == STEPS
     run = api.wait(started["id"])
     assert run["status"] == "succeeded", run
@@ -294,6 +300,9 @@ def test_failed_run_reports_the_step_and_error(api: Api, jp_root_dir: Path, trac
 def test_run_input_errors(api: Api, flow: Path, jp_root_dir: Path) -> None:
     code, body = api.post("run", {"path": "work/flow.ipynb", "params": {"nope": 1}})
     assert code == 400 and "unknown parameter 'nope'" in body["message"]
+    code, body = api.post("run", {"path": "work/flow.ipynb", "params": {"n": 3.5}})
+    assert code == 400 and body["message"] == "parameter 'n' expects an integer, got 3.5"
+    assert api.get("run")[1]["runs"] == []
     write_notebook(jp_root_dir / "bad.ipynb", ["%%mlstep a\nx = missing"])
     code, body = api.post("run", {"path": "bad.ipynb"})
     assert code == 400 and body["errors"][0]["step"] == "a"

@@ -22,8 +22,8 @@ EXPORT_TARGETS = ("kfp", "airflow")
 @dataclass(frozen=True)
 class ExportResult:
     """What was written: the target, the file, the image (none for Airflow's ``bash``
-    operator), the tasks and their edges (``upstream → step``), and the parameters (the
-    store first)."""
+    operator), the tasks and their edges (``upstream → step``), the parameters (the
+    store first), and with ``--image-context`` the image's build context folder."""
 
     target: str
     pipeline: str
@@ -32,6 +32,7 @@ class ExportResult:
     tasks: list[str]
     edges: list[tuple[str, str]]
     parameters: list[str]
+    image_context: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,15 +43,21 @@ class ExportResult:
             "tasks": list(self.tasks),
             "edges": [list(edge) for edge in self.edges],
             "parameters": list(self.parameters),
+            "image_context": str(self.image_context) if self.image_context else None,
         }
 
 
 def export(
-    pipeline: str | Path, to: str, output: str | Path, options: ExportOptions | None = None
+    pipeline: str | Path,
+    to: str,
+    output: str | Path,
+    options: ExportOptions | None = None,
+    image_context: str | Path | None = None,
 ) -> ExportResult:
     """Write ``pipeline`` (an extracted pipeline folder, or a notebook whose package is
-    extracted) as a ``to`` (``kfp`` or ``airflow``) file at ``output``, atomically; nothing
-    is written when it fails."""
+    extracted) as a ``to`` (``kfp`` or ``airflow``) file at ``output``, atomically, and with
+    ``image_context`` the Docker build context of the image its tasks run in
+    (``deploy/package/pipeline_image.py``); nothing is written when a check fails."""
     from jupyter_mlops.artifacts.store import write_text_atomic
     from jupyter_mlops.export.steps import plan_export
 
@@ -67,6 +74,13 @@ def export(
     out = Path(output)
     if out.is_dir():
         raise ExportError("the output is a folder; give the file to write", path=str(out))
+    context = None
+    if image_context is not None:
+        from jupyter_mlops.deploy.package.pipeline_image import write_image_context
+
+        context = write_image_context(
+            pipeline_file, plan, options.pipeline_dir, Path(image_context), options.store
+        ).folder
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(out, text)
@@ -80,6 +94,7 @@ def export(
         tasks=[task.name for task in plan.tasks],
         edges=[(up, task.name) for task in plan.tasks for up in task.upstream],
         parameters=[parameter.name for parameter in plan.parameters],
+        image_context=context,
     )
 
 
@@ -98,13 +113,12 @@ def _extracted_pipeline(target: str | Path) -> PipelineFile:
 
 
 def _step_resources(pipeline_file: PipelineFile) -> dict[str, dict[str, float]]:
-    """Step → amounts of the ``resources:`` section of pipeline.yaml (errors name it)."""
-    from jupyter_mlops.execute.executors.resources import step_resources
+    """Step → amounts: each step's ``--resources``, replaced by its entry in the
+    ``resources:`` section of pipeline.yaml (errors name it)."""
+    from jupyter_mlops.execute.executors.resources import pipeline_resources
 
-    return step_resources(
-        pipeline_file.settings.get("resources"),
-        [step.name for step in pipeline_file.pipeline.steps],
-        str(pipeline_file.path),
+    return pipeline_resources(
+        pipeline_file.pipeline, pipeline_file.settings.get("resources"), str(pipeline_file.path)
     )
 
 

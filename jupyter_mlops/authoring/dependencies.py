@@ -131,6 +131,7 @@ class _Resolver:
             model_name=options.model_name,
             metrics=options.metrics,
             no_cache=options.no_cache,
+            resources=dict(options.resources or {}),
         )
         self.steps[step.name] = step
         self.result.steps.append(step)

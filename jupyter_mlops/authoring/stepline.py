@@ -7,18 +7,25 @@ import shlex
 import unicodedata
 from dataclasses import dataclass
 
-from jupyter_mlops.errors import StepDeclarationError
+from jupyter_mlops.errors import PipelineError, StepDeclarationError
 from jupyter_mlops.pipeline.model_names import MODEL_NAME
+from jupyter_mlops.pipeline.resources import parse_resources
 
 MAGIC = "%%mlstep"
 RESERVED_STEP_NAMES = frozenset({"common"})
 
 _LIST_OPTIONS = {"--inputs": "inputs", "--outputs": "outputs"}
-_VAR_OPTIONS = {"--model": "model", "--model-name": "model_name", "--metrics": "metrics"}
+_VAR_OPTIONS = {
+    "--model": "model",
+    "--model-name": "model_name",
+    "--metrics": "metrics",
+    "--resources": "resources",
+}
+_NEEDS = {"model_name": "a model name", "resources": "amounts, like cpu=2,memory=4GB"}
 _FLAG_OPTIONS = {"--no-cache": "no_cache"}
 OPTIONS_HELP = (
     "%%mlstep NAME [--inputs A B ...] [--outputs C D ...] [--model VAR [--model-name NAME]] "
-    "[--metrics VAR] [--no-cache]"
+    "[--metrics VAR] [--no-cache] [--resources cpu=2,memory=4GB]"
 )
 
 
@@ -33,6 +40,7 @@ class StepOptions:
     model_name: str | None = None  # the registered model name (default: see model_names.py)
     metrics: str | None = None
     no_cache: bool = False
+    resources: dict[str, float] | None = None  # --resources: what a cluster worker must offer
 
 
 def is_step_cell(source: str) -> bool:
@@ -93,7 +101,7 @@ def parse_step_line(args: str) -> StepOptions:
             current = None
     for key in (*_LIST_OPTIONS.values(), *_VAR_OPTIONS.values()):
         if key in values and values[key] in ((), None):
-            what = "a model name" if key == "model_name" else "a variable name"
+            what = _NEEDS.get(key, "a variable name")
             option = "--" + key.replace("_", "-")
             raise StepDeclarationError(f"option {option} needs {what}", step=name)
     if values.get("model_name") and not values.get("model"):
@@ -128,6 +136,9 @@ def _add_value(key: str, token: str, values: dict[str, object], step: str) -> No
             )
         values[key] = token
         return
+    if key == "resources":
+        values[key] = _resources(token, step)
+        return
     check_identifier(token, f"--{key} variable")
     if key in _LIST_OPTIONS.values():
         current = values[key]
@@ -137,3 +148,11 @@ def _add_value(key: str, token: str, values: dict[str, object], step: str) -> No
         values[key] = (*current, token)
     else:
         values[key] = token
+
+
+def _resources(token: str, step: str) -> dict[str, float]:
+    """The amounts of ``--resources`` (``pipeline/resources.py``'s syntax and errors)."""
+    try:
+        return parse_resources(token, "--resources")
+    except PipelineError as exc:
+        raise StepDeclarationError(f"option {exc.message}", step=step, name="--resources") from None

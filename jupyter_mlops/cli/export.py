@@ -71,6 +71,13 @@ def add_export_parser(commands: argparse._SubParsersAction) -> None:
         help="airflow: 'kubernetes' (default: a KubernetesPodOperator per step, in the "
         "image) or 'bash' (a BashOperator per step, on the Airflow worker)",
     )
+    export.add_argument(
+        "--image-context",
+        metavar="DIR",
+        help="also write the Docker build context of that image into DIR (absent, empty or "
+        "an earlier context): Dockerfile, pinned requirements.txt, the pipeline folder; the "
+        "artifact key is mounted at run time, never built in",
+    )
     export.add_argument("--json", action="store_true", help="print the result as JSON")
     export.set_defaults(command=export_command)
 
@@ -84,7 +91,7 @@ def export_command(args: argparse.Namespace) -> int:
         pipeline_dir=args.pipeline_dir,
         operator=args.operator,
     )
-    result = api.export(args.pipeline, args.to, args.output, options)
+    result = api.export(args.pipeline, args.to, args.output, options, args.image_context)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return 0
@@ -94,4 +101,6 @@ def export_command(args: argparse.Namespace) -> int:
         f"({len(result.tasks)} tasks, {len(result.edges)} edges{image})"
     )
     print(f"  parameters: {', '.join(result.parameters)}")
+    if result.image_context:
+        print(f"  image context: {result.image_context} (docker build -t {result.image} ...)")
     return 0

@@ -32,7 +32,7 @@ from jupyter_mlops.execute.executors.base import (
     parallel_steps,
     preload_executor,
 )
-from jupyter_mlops.execute.executors.resources import step_resources
+from jupyter_mlops.execute.executors.resources import pipeline_resources
 from jupyter_mlops.execute.executors.threads import run_dag
 from jupyter_mlops.execute.progress import StepProgress
 from jupyter_mlops.execute.run_lock import pipeline_lock
@@ -165,10 +165,8 @@ class _Run:
         self.workers = parallel_steps(
             options.executor, executor_settings(options), len(self.considered)
         )
-        self.resources = step_resources(
-            pipeline_file.settings.get("resources"),
-            [s.name for s in self.pipeline.steps],
-            str(pipeline_file.path),
+        self.resources = pipeline_resources(
+            self.pipeline, pipeline_file.settings.get("resources"), str(pipeline_file.path)
         )
         stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
         self.work_root = Path(self.store.root) / "runs" / stamp

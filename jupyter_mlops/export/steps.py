@@ -122,7 +122,8 @@ def plan_export(
     resources: Mapping[str, Mapping[str, float]] | None = None,
 ) -> ExportPlan:
     """The plan of ``pipeline`` under ``options`` (checked), with each step's cpu and
-    memory limits from ``resources`` (step → amounts, the ``resources:`` section)."""
+    memory limits from ``resources`` (step → amounts: ``--resources`` and the ``resources:``
+    section, ``execute/executors/resources.py``)."""
     options = options.check()
     if not pipeline.steps:
         raise ExportError("the pipeline has no steps to export", path=pipeline.notebook)

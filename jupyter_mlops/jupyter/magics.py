@@ -60,6 +60,7 @@ class MlopsMagics(Magics):
 
         Usage: %%mlstep NAME [--inputs A B ...] [--outputs C D ...]
         [--model VAR [--model-name NAME]] [--metrics VAR] [--no-cache]
+        [--resources cpu=2,memory=4GB]
         """
         try:
             options = parse_step_line(line)

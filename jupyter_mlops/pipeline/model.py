@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from jupyter_mlops.pipeline.resources import plain_amounts
+
 
 @dataclass(frozen=True)
 class SetupName:
@@ -29,6 +31,8 @@ class Step:
     statements its code needs (from setup cells or earlier steps). ``results`` are the
     outputs a sink step (one no later step reads from) keeps as the run's results: its final
     values by the rule in ``authoring/sink_results.py``; they are also in ``outputs``.
+    ``resources`` are what its ``--resources`` asks of a cluster worker (``pipeline/
+    resources.py``: cpu in cores, memory in bytes).
     """
 
     name: str
@@ -45,10 +49,11 @@ class Step:
     metrics: str | None = None
     no_cache: bool = False
     results: list[str] = field(default_factory=list)
+    resources: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The step as ``jupyter mlops show --json`` prints it (``results`` only on a sink
-        step that keeps some)."""
+        step that keeps some, ``resources`` only when its line declares some)."""
         shown: dict[str, Any] = {
             "name": self.name,
             "cell": self.cell,
@@ -58,6 +63,8 @@ class Step:
         }
         if self.results:
             shown["results"] = list(self.results)
+        if self.resources:
+            shown["resources"] = plain_amounts(self.resources)
         return shown
 
     def arguments(self) -> list[str]:

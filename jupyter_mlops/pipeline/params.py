@@ -38,14 +38,18 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
 
 def resolve_params(declared: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     """Declared defaults with the overrides applied (a number as the default's number type,
-    ``as_declared``); unknown names are refused."""
+    ``as_declared``); unknown names and values of another type than the default's
+    (``checked``) are refused."""
     unknown = sorted(set(overrides) - set(declared))
     if unknown:
         known = ", ".join(declared) or "none"
         raise ParameterError(
             f"unknown parameter '{unknown[0]}' (declared parameters: {known})", name=unknown[0]
         )
-    return {**declared, **{n: as_declared(declared[n], v) for n, v in overrides.items()}}
+    values = dict(declared)
+    for name, value in overrides.items():
+        values[name] = checked(name, declared[name], as_declared(declared[name], value))
+    return values
 
 
 def as_declared(default: Any, value: Any) -> Any:
@@ -60,3 +64,45 @@ def as_declared(default: Any, value: Any) -> Any:
     if isinstance(default, float) and type(value) is int and float(value) == value:
         return float(value)
     return value
+
+
+EXPECTED = {"int": "an integer", "float": "a number", "bool": "True or False", "list": "a list"}
+
+
+def param_type(default: Any) -> str:
+    """The type a parameter takes, from its default: int, float, bool, str, list, or any
+    (``None``, a dict). The panel's form reads it from ``GET pipeline`` (``param_types``):
+    JSON writes the float ``1.0`` as ``1``."""
+    if isinstance(default, bool):
+        return "bool"
+    if isinstance(default, int):
+        return "int"
+    if isinstance(default, float):
+        return "float"
+    if isinstance(default, str):
+        return "str"
+    if isinstance(default, list | tuple):
+        return "list"
+    return "any"
+
+
+def checked(name: str, default: Any, value: Any) -> Any:
+    """``value`` when it fits the type of ``default`` (``param_type``; a string or ``any``
+    parameter takes every value, so ``-p name=5`` stays 5), else ParameterError worded as
+    the panel's form words it: "parameter 'n' expects an integer, got 3.5"."""
+    kind = param_type(default)
+    if kind not in EXPECTED or _fits(kind, value):
+        return value
+    raise ParameterError(f"parameter '{name}' expects {EXPECTED[kind]}, got {value!r}", name=name)
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if kind == "bool":
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if kind == "int":
+        return isinstance(value, int)
+    if kind == "float":
+        return isinstance(value, int | float)
+    return isinstance(value, list | tuple)

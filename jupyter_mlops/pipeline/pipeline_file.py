@@ -17,6 +17,7 @@ from jupyter_mlops import __version__
 from jupyter_mlops.errors import DuplicateModelName, PipelineError
 from jupyter_mlops.pipeline.layout import package_name
 from jupyter_mlops.pipeline.model import Pipeline, Step
+from jupyter_mlops.pipeline.resources import parse_resources, plain_amounts
 
 PIPELINE_FILE = "pipeline.yaml"
 USER_KEYS = ("drift", "gates", "deploy", "monitor", "triggers", "resources")
@@ -107,6 +108,8 @@ def _step_data(step: Step, package: str) -> dict[str, Any]:
         data["model_name"] = step.model_name
     if step.results:  # a sink step's kept final values (also in outputs); only when it has some
         data["results"] = list(step.results)
+    if step.resources:  # its --resources, only when given
+        data["resources"] = plain_amounts(step.resources)
     return data
 
 
@@ -251,7 +254,14 @@ class _Reader:
             no_cache=not self.get(item, "cache", prefix, bool),
             model_name=self.model_name(item, prefix),
             results=self.results(item, prefix),
+            resources=self.resources(item, prefix),
         )
+
+    def resources(self, item: dict[str, Any], prefix: str) -> dict[str, float]:
+        """The optional ``resources`` of a step: its ``--resources`` amounts."""
+        if "resources" not in item:
+            return {}
+        return parse_resources(item["resources"], f"{prefix}resources", str(self.file))
 
     def results(self, item: dict[str, Any], prefix: str) -> list[str]:
         """The optional ``results`` of a sink step: some of its ``outputs``."""

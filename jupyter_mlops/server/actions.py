@@ -12,6 +12,7 @@ from typing import Any
 from jupyter_mlops import api
 from jupyter_mlops.errors import ExtractionErrors, MlopsError
 from jupyter_mlops.pipeline.model import Pipeline
+from jupyter_mlops.pipeline.params import param_type, resolve_params
 
 
 def error_json(error: MlopsError) -> dict[str, Any]:
@@ -24,10 +25,16 @@ def extraction_errors(errors: ExtractionErrors) -> list[dict[str, Any]]:
     return [error_json(error) for error in errors.errors]
 
 
+def with_param_types(shown: dict[str, Any]) -> dict[str, Any]:
+    """``show --json`` with ``param_types``: each parameter's type (``param_type``), which
+    JSON loses for a float default such as ``1.0``."""
+    return {**shown, "param_types": {n: param_type(v) for n, v in shown["params"].items()}}
+
+
 def pipeline_or_errors(path: Path) -> dict[str, Any]:
     """``GET pipeline``: ``show --json`` of a notebook or pipeline folder, or its errors."""
     try:
-        shown = dict(api.load_pipeline(path).to_json())
+        shown = with_param_types(api.load_pipeline(path).to_json())
     except ExtractionErrors as errors:
         return {"errors": extraction_errors(errors)}
     store = api.store_usage(path)
@@ -37,7 +44,7 @@ def pipeline_or_errors(path: Path) -> dict[str, Any]:
 def content_pipeline_or_errors(path: Path, content: dict[str, Any]) -> dict[str, Any]:
     """``POST pipeline``: the same for notebook ``content`` (unsaved) named ``path``."""
     try:
-        return api.load_unsaved_pipeline(path, content).to_json()
+        return with_param_types(api.load_unsaved_pipeline(path, content).to_json())
     except ExtractionErrors as errors:
         return {"errors": extraction_errors(errors)}
 
@@ -54,10 +61,12 @@ def extract(notebook: Path, out_dir: Path | None) -> dict[str, Any]:
     }
 
 
-def run_plan(target: Path, params: dict[str, Any]) -> tuple[Path, Pipeline]:
-    """``POST run``: (the pipeline folder that will run, its model) for a notebook or
-    folder, once its extraction and the ``params`` given are known to be valid."""
-    return api.plan_run(target, params)
+def run_plan(target: Path, params: dict[str, Any]) -> tuple[Path, Pipeline, dict[str, Any]]:
+    """``POST run``: (the pipeline folder that will run, its model, every parameter's value
+    in the run: the defaults with ``params`` applied) for a notebook or folder, once its
+    extraction and the ``params`` given are known to be valid."""
+    folder, pipeline = api.plan_run(target, params)
+    return folder, pipeline, resolve_params(pipeline.params, params)
 
 
 def pipeline_name_of(path: Path) -> str:

@@ -240,7 +240,7 @@ class RunsHandler(MlopsHandler):
     def _start(
         self, target: Path, params: dict[str, Any], engine: str | None, force: bool
     ) -> ManagedRun:
-        folder, pipeline = actions.run_plan(target, params)
+        folder, pipeline, values = actions.run_plan(target, params)
         self.inside_root(folder, "pipeline folder")
         return self.run_manager.start(
             target,
@@ -249,6 +249,7 @@ class RunsHandler(MlopsHandler):
             steps=[step.name for step in pipeline.steps],
             label=self.relative(target),
             params=params,
+            values=values,
             engine=engine,
             force=force,
             cwd=self.root,

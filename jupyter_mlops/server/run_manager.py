@@ -60,6 +60,7 @@ class ManagedRun:
     pipeline: str
     process: subprocess.Popen[str]
     steps: dict[str, StepState]
+    params: dict[str, Any] = field(default_factory=dict)  # every parameter's value in the run
     started_at: float = field(default_factory=time.time)
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
@@ -83,6 +84,7 @@ class ManagedRun:
                 "id": self.id,
                 "path": self.target,
                 "pipeline": self.pipeline,
+                "params": dict(self.params),
                 "status": self.status,
                 "recording": self.status == "running" and self._steps_done(),
                 "started": _iso(self.started_at),
@@ -203,6 +205,7 @@ class RunManager:
         steps: list[str],
         label: str | None = None,
         params: Mapping[str, Any] | None = None,
+        values: Mapping[str, Any] | None = None,
         engine: str | None = None,
         force: bool = False,
         cwd: Path | None = None,
@@ -210,6 +213,8 @@ class RunManager:
     ) -> ManagedRun:
         """Start running ``target`` (a notebook or pipeline folder executing in ``folder``).
 
+        ``params`` are the overrides passed with ``-p``; ``values`` every parameter's value in
+        the run (defaults included) as ``snapshot`` reports it, ``params`` when not given.
         RunConflict when a run of the same folder is still going.
         """
         with self._lock:
@@ -239,6 +244,7 @@ class RunManager:
                 pipeline=pipeline,
                 process=process,
                 steps={name: StepState(name) for name in steps},
+                params=dict(values if values is not None else params or {}),
             )
             self._runs[run.id] = run
         threading.Thread(

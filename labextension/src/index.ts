@@ -10,13 +10,16 @@
 
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IStateDB } from '@jupyterlab/statedb';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { MlopsApi } from './core/api';
 import { PanelModel } from './core/model';
+import { ParamStore } from './core/paramForm';
 import { registerCommands } from './lab/commands';
 import { createPanel } from './lab/createPanel';
+import { DagTab } from './lab/dagTab';
 import { addDeploymentsSection } from './lab/deployments';
 import { addMonitoringSection } from './lab/monitoring';
 import { NotebookFollower } from './lab/notebookFollower';
@@ -33,14 +36,23 @@ function activate(
   tracker: INotebookTracker,
   restorer: ILayoutRestorer | null,
   palette: ICommandPalette | null,
-  settingRegistry: ISettingRegistry | null
+  settingRegistry: ISettingRegistry | null,
+  stateDB: IStateDB | null
 ): IMlopsPanel {
   const api = new MlopsApi();
-  const model = new PanelModel(api);
+  // the parameters form's edited values, per notebook, kept across page reloads
+  const model = new PanelModel(api, undefined, new ParamStore(stateDB));
   const settings: IPanelSettings = { mlflowUi: '' };
   const panel = createPanel(app, tracker, model, settings, restorer);
   const follower = new NotebookFollower(tracker, model);
-  registerCommands(app, { tracker, model, panelId: panel.id, palette });
+  const dagTab = new DagTab(app, tracker, model);
+  registerCommands(app, {
+    tracker,
+    model,
+    panelId: panel.id,
+    palette,
+    openDag: () => dagTab.open()
+  });
   addDeploymentsSection(panel, api);
   addMonitoringSection(panel, api);
   if (settingRegistry) {
@@ -57,7 +69,7 @@ const plugin: JupyterFrontEndPlugin<IMlopsPanel> = {
     'Side panel of jupyter_mlops: pipeline steps, DAG, extract, run, models, deployments, monitoring.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry],
+  optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry, IStateDB],
   provides: IMlopsPanel,
   activate
 };

@@ -107,7 +107,7 @@ def test_numbers_take_the_declared_parameters_type() -> None:
     from jupyter_mlops.pipeline.params import resolve_params
 
     declared = {"n": 3, "rate": 0.5, "flag": False, "depth": 2}
-    given = {"n": 200.0, "rate": 1, "flag": True, "depth": 2.5}
+    given = {"n": 200.0, "rate": 1, "flag": True, "depth": 4}
     resolved = resolve_params(declared, given)
-    assert resolved == {"n": 200, "rate": 1.0, "flag": True, "depth": 2.5}
-    assert [type(v) for v in resolved.values()] == [int, float, bool, float]
+    assert resolved == {"n": 200, "rate": 1.0, "flag": True, "depth": 4}
+    assert [type(v) for v in resolved.values()] == [int, float, bool, int]

@@ -16,13 +16,12 @@ Both are marked ``fresh_venv`` (the slow ones: ``-m fresh_venv`` selects them).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from fresh_venv import INSTALL_TIMEOUT, clean_env, make_venv
 from iris_package import (
     NAME,
     RegisteredIris,
@@ -38,7 +37,6 @@ from jupyter_mlops import api
 pytest_plugins = ("mlflow_fixtures",)
 pytestmark = [pytest.mark.fresh_venv, pytest.mark.timeout(1200)]
 
-INSTALL_TIMEOUT = 900
 PREDICT = """
 import json, sys
 import iris_model
@@ -63,18 +61,7 @@ def iris(mlflow_db_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv (its bin folder) shared by this module's tests."""
-    folder = tmp_path_factory.mktemp("fresh") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, timeout=120)
-    return folder / "bin"
-
-
-def clean_env(venv: Path, **extra: str) -> dict[str, str]:
-    """The environment of the fresh venv: its bin first, nothing of this venv's."""
-    env = {
-        key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")
-    }
-    env["PATH"] = os.pathsep.join([str(venv), "/usr/local/bin", "/usr/bin", "/bin"])
-    return {**env, **extra}
+    return make_venv(tmp_path_factory.mktemp("fresh") / "venv")
 
 
 def pip_install(venv: Path, *args: str, cwd: Path | None = None) -> None:

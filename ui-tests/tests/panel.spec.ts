@@ -6,6 +6,7 @@ import { expect, test } from '@jupyterlab/galata';
 
 import {
   CLASSIFICATION_STEPS,
+  contrastRatio,
   openExample,
   openPanel,
   stepRows
@@ -121,6 +122,65 @@ test.describe('the MLOps panel', () => {
     );
     await expect(stepRows(panel)).toHaveCount(CLASSIFICATION_STEPS.length + 1);
     await expect(cell.getByTestId('mlops-cell-error')).toHaveCount(0);
+  });
+
+  test('refuses a bad integer parameter with Run disabled and the reason shown', async ({
+    page,
+    tmpPath
+  }) => {
+    await openExample(page, tmpPath);
+    let panel = await openPanel(page);
+    await expect(panel.getByTestId('mlops-notebook')).toHaveAttribute(
+      'data-scan',
+      'ok'
+    );
+    await panel.getByTestId('mlops-params').locator('summary').click();
+    const field = panel.locator(
+      '[data-testid="mlops-param"][data-param="n_estimators"]'
+    );
+    const run = panel.getByTestId('mlops-run');
+    const reason = "parameter 'n_estimators' expects an integer, got 3.5";
+    await expect(field).toHaveAttribute('data-type', 'int');
+    await expect(run).toBeEnabled();
+
+    await field.fill('3.5');
+    await expect(field).toHaveAttribute('aria-invalid', 'true');
+    const note = panel.locator(
+      `#${await field.getAttribute('aria-describedby')}`
+    );
+    await expect(note).toHaveText(reason);
+    await expect(run).toBeDisabled();
+    await expect(panel.getByTestId('mlops-run-blocked')).toBeVisible();
+    await expect(panel.getByTestId('mlops-run-blocked')).toHaveText(
+      `Run disabled: ${reason}`
+    );
+    for (const text of [note, panel.getByTestId('mlops-run-blocked')]) {
+      expect(await contrastRatio(text)).toBeGreaterThanOrEqual(4.5);
+    }
+
+    // JupyterLab writes its state database into the workspace (debounced): wait for that
+    const saved = page.waitForResponse(
+      response =>
+        response.url().includes('/api/workspaces') &&
+        response.request().method() === 'PUT' &&
+        (response.request().postData() ?? '').includes('"n_estimators":"1500"')
+    );
+    await field.fill('1500');
+    await expect(field).toHaveAttribute('aria-invalid', 'false');
+    await expect(run).toBeEnabled();
+    await expect(panel.getByTestId('mlops-run-blocked')).toHaveCount(0);
+    await expect(panel.getByTestId('mlops-params-changed')).toHaveText(
+      ' · 1 changed'
+    );
+
+    // The edited value is kept for the notebook across a page reload (IStateDB).
+    await saved;
+    await page.reload({ waitForIsReady: false }); // the notebook comes back, no Launcher
+    await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
+    panel = await openPanel(page);
+    await expect(
+      panel.locator('[data-testid="mlops-param"][data-param="n_estimators"]')
+    ).toHaveValue('1500');
   });
 
   test('offers to mark a cell in a notebook without steps', async ({

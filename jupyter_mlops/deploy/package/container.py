@@ -59,7 +59,7 @@ def requirements_text(source: PackageSource, own_requirement: str) -> str:
     lines = model_requirements(source)
     pinned = {_name(line) for line in lines}
     lines.append(own_requirement)
-    for requirement in _own_dependencies():
+    for requirement in own_dependencies((EXTRA,)):
         if _name(requirement) not in pinned:
             lines.append(requirement)
             pinned.add(_name(requirement))
@@ -67,17 +67,19 @@ def requirements_text(source: PackageSource, own_requirement: str) -> str:
     return "\n".join([header, *lines]) + "\n"
 
 
-def _own_dependencies() -> list[str]:
-    """jupyter_mlops's dependencies (core and ``[serve]``) as ``name[extras]==installed``."""
+def own_dependencies(extras: tuple[str, ...]) -> list[str]:
+    """jupyter_mlops's dependencies (core and those of ``extras``) as
+    ``name[extras]==installed``."""
     from packaging.requirements import Requirement
 
     pins = []
     for line in metadata.requires(DISTRIBUTION) or []:
         requirement = Requirement(line)
-        if requirement.marker and not requirement.marker.evaluate({"extra": EXTRA}):
+        marker = requirement.marker
+        if marker and not any(marker.evaluate({"extra": extra}) for extra in extras):
             continue
-        extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
-        pins.append(f"{requirement.name}{extras}=={metadata.version(requirement.name)}")
+        wanted = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+        pins.append(f"{requirement.name}{wanted}=={metadata.version(requirement.name)}")
     return sorted(pins)
 
 

@@ -29,20 +29,20 @@ class OwnInstall:
     wheel_file: str | None = None
 
 
-def own_install(context: Path, wheels_dir: str = "wheels") -> OwnInstall:
-    """How the context installs jupyter_mlops; writes its wheel into ``context/wheels_dir``
-    when this install did not come from an index."""
+def own_install(context: Path, wheels_dir: str = "wheels", extras: str = EXTRA) -> OwnInstall:
+    """How the context installs jupyter_mlops with ``extras`` (comma-separated); writes its
+    wheel into ``context/wheels_dir`` when this install did not come from an index."""
     dist = metadata.distribution(DISTRIBUTION)
     version = dist.version
     direct_url = dist.read_text("direct_url.json")
     if direct_url is None:
-        return OwnInstall(f"{DISTRIBUTION}[{EXTRA}]=={version}", False, "the package index")
+        return OwnInstall(f"{DISTRIBUTION}[{extras}]=={version}", False, "the package index")
     folder = context / wheels_dir
     folder.mkdir(exist_ok=True)
     write_own_wheel(dist, folder)
     relative = f"{wheels_dir}/{wheel_name(DISTRIBUTION, version)}"
     origin = json.loads(direct_url).get("url", "a local install")
-    return OwnInstall(f"./{relative}[{EXTRA}]", True, f"a wheel built from {origin}", relative)
+    return OwnInstall(f"./{relative}[{extras}]", True, f"a wheel built from {origin}", relative)
 
 
 def write_own_wheel(dist: metadata.Distribution, folder: Path) -> Path:

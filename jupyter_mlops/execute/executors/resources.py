@@ -1,4 +1,5 @@
-"""What a step needs from a cluster worker: the ``resources:`` section of pipeline.yaml.
+"""What a step needs from a cluster worker: its ``%%mlstep --resources`` and the
+``resources:`` section of pipeline.yaml.
 
 ::
 
@@ -7,35 +8,31 @@
       featurize: cpu=1,memory=500MB
 
 Each step name maps to resource amounts (a mapping, or ``name=amount`` pairs separated by
-commas). Memory takes a unit (``KB MB GB TB`` are powers of 1000, ``KiB MiB GiB TiB`` of
-1024; none: bytes); other resources are plain numbers. The Dask executor passes them as the
+commas; the syntax is ``pipeline/resources.py``'s). A step's entry in the section replaces
+the resources its ``%%mlstep`` line declares, as a whole: the section is the operator's
+override, edited without touching the notebook. The Dask executor passes them as the
 task's resources (``{"cpu": 2, "memory": 4e9}``): the step runs only on a worker started
 with at least as much of each (``dask worker --resources "cpu=4,memory=16e9"``). The local
-executor ignores them.
+executor ignores them; ``export`` turns cpu and memory into container limits.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from typing import Any
 
 from jupyter_mlops.errors import PipelineError
+from jupyter_mlops.pipeline.model import Pipeline
+from jupyter_mlops.pipeline.resources import parse_resources
 
-_UNITS = {
-    "": 1,
-    "b": 1,
-    "kb": 10**3,
-    "mb": 10**6,
-    "gb": 10**9,
-    "tb": 10**12,
-    "kib": 2**10,
-    "mib": 2**20,
-    "gib": 2**30,
-    "tib": 2**40,
-}
-_AMOUNT = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+__all__ = ["parse_resources", "pipeline_resources", "step_resources"]
+
+
+def pipeline_resources(pipeline: Pipeline, section: Any, where: str) -> dict[str, dict[str, float]]:
+    """Step name → {resource: amount}: each step's own ``resources`` (its ``%%mlstep`` line),
+    replaced by its entry in the ``resources:`` section when it has one."""
+    declared = {step.name: dict(step.resources) for step in pipeline.steps if step.resources}
+    return declared | step_resources(section, [step.name for step in pipeline.steps], where)
 
 
 def step_resources(section: Any, steps: Collection[str], where: str) -> dict[str, dict[str, float]]:
@@ -54,43 +51,3 @@ def step_resources(section: Any, steps: Collection[str], where: str) -> dict[str
             )
         parsed[step] = parse_resources(spec, f"resources.{step}", where)
     return parsed
-
-
-def parse_resources(spec: Any, what: str, where: str | None = None) -> dict[str, float]:
-    """``{cpu: 2, memory: 4GB}`` or ``"cpu=2,memory=4GB"`` → ``{"cpu": 2.0, "memory": 4e9}``."""
-    if isinstance(spec, str):
-        pairs = [item.partition("=") for item in spec.split(",") if item.strip()]
-        if any(not sep for _, sep, _ in pairs):
-            raise PipelineError(
-                f"{what}: write name=amount pairs, like cpu=2,memory=4GB", path=where
-            )
-        spec = {name.strip(): amount.strip() for name, _, amount in pairs}
-    if not isinstance(spec, dict) or not spec:
-        raise PipelineError(f"{what}: give amounts, like {{cpu: 2, memory: 4GB}}", path=where)
-    amounts: dict[str, float] = {}
-    for name, amount in spec.items():
-        if not isinstance(name, str) or not _NAME.fullmatch(name):
-            raise PipelineError(f"{what}: '{name}' is not a resource name", path=where)
-        amounts[name] = _amount(name, amount, what, where)
-    return amounts
-
-
-def _amount(name: str, amount: Any, what: str, where: str | None) -> float:
-    if isinstance(amount, bool):
-        amount = str(amount)
-    if isinstance(amount, int | float):
-        value = float(amount)
-    else:
-        match = _AMOUNT.fullmatch(str(amount))
-        unit = match.group(2).lower() if match else "?"
-        if match is None or unit not in _UNITS or (unit and name != "memory"):
-            raise PipelineError(
-                f"{what}.{name}: '{amount}' is not an amount"
-                + (" (memory units: KB MB GB TB KiB MiB GiB TiB)" if name == "memory" else ""),
-                name=name,
-                path=where,
-            )
-        value = float(match.group(1)) * _UNITS[unit]
-    if value <= 0:
-        raise PipelineError(f"{what}.{name}: the amount must be positive", name=name, path=where)
-    return value

@@ -8,7 +8,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { Debouncer } from './debounce';
-import { defaultParamTexts, mergeParamTexts, paramOverrides } from './format';
+import { IParamField, ParamStore, paramFields, runBlocker, runParams, withEdit } from './paramForm';
 import { errorsByCell, isErrorReply, rowsWithErrors, stepRows, unattachedErrors } from './pipeline';
 import { IRunState } from './run';
 import { RunTracker } from './runTracker';
@@ -34,7 +34,8 @@ export class PanelModel {
 
   constructor(
     private readonly api: IMlopsApi,
-    pollMs = 1000
+    pollMs = 1000,
+    private readonly paramStore: ParamStore = new ParamStore()
   ) {
     this._state = INITIAL_STATE;
     this.tracker = new RunTracker(api, pollMs, run => this.onRun(run));
@@ -97,8 +98,19 @@ export class PanelModel {
     this.scanSeq++;
     this.scannedContent = null;
     this.update(notebookState(handle?.path ?? null));
+    const edits = handle ? this.loadParamEdits(handle) : Promise.resolve();
     if (handle && this.serverUsable) {
-      await Promise.all([this.refresh(), this.tracker.attach(handle.path)]);
+      await Promise.all([edits, this.refresh(), this.tracker.attach(handle.path)]);
+    } else {
+      await edits;
+    }
+  }
+
+  /** The parameter values edited in `handle`'s notebook before (another tab, a reload). */
+  private async loadParamEdits(handle: INotebookHandle): Promise<void> {
+    const edits = await this.paramStore.load(handle.path);
+    if (handle === this.handle && Object.keys(edits).length) {
+      this.update({ paramTexts: { ...edits, ...this._state.paramTexts } });
     }
   }
 
@@ -140,7 +152,8 @@ export class PanelModel {
       if (isErrorReply(reply)) {
         const rows = rowsWithErrors(
           handle.cells().map(c => (c.type === 'code' ? c.source : '')),
-          reply.errors
+          reply.errors,
+          this._state.pipeline
         );
         this.update({
           scan: 'errors',
@@ -158,12 +171,7 @@ export class PanelModel {
         rows: stepRows(reply),
         errors: [],
         otherErrors: [],
-        scanMessage: null,
-        paramTexts: mergeParamTexts(
-          this._state.pipeline?.params ?? {},
-          reply.params,
-          this._state.paramTexts
-        )
+        scanMessage: null
       });
       if (newName) {
         await this.loadRecords();
@@ -175,13 +183,26 @@ export class PanelModel {
     }
   }
 
+  /** The parameters form: each parameter's type, text, parsed value or error. */
+  get paramFields(): IParamField[] {
+    return paramFields(this._state.pipeline, this._state.paramTexts);
+  }
+
+  /** The text typed into parameter `name`'s field (kept for this notebook). */
   setParamText(name: string, text: string): void {
-    this.update({ paramTexts: { ...this._state.paramTexts, [name]: text } });
+    this.keepParamEdits(withEdit(this._state.paramTexts, this.paramFields, name, text));
   }
 
   /** Put every parameter back to its default. */
   resetParams(): void {
-    this.update({ paramTexts: defaultParamTexts(this._state.pipeline?.params ?? {}) });
+    this.keepParamEdits({});
+  }
+
+  private keepParamEdits(edits: Record<string, string>): void {
+    this.update({ paramTexts: edits });
+    if (this.handle) {
+      void this.paramStore.save(this.handle.path, edits);
+    }
   }
 
   /** The run's recent MLflow records and the registered model versions. */
@@ -260,15 +281,14 @@ export class PanelModel {
     if (!handle) {
       return;
     }
-    const overrides = paramOverrides(this._state.pipeline?.params ?? {}, this._state.paramTexts);
-    if (overrides.error !== null) {
-      this.update({
-        run: { ...RunTracker.idle, phase: 'error', message: overrides.error }
-      });
+    const fields = this.paramFields;
+    const refused = runBlocker(fields);
+    if (refused !== null) {
+      this.update({ run: { ...RunTracker.idle, phase: 'error', message: refused } });
       return;
     }
     const steps = this._state.rows.map(r => r.name);
-    await this.tracker.start({ path: handle.path, params: overrides.params }, steps, () =>
+    await this.tracker.start({ path: handle.path, params: runParams(fields) }, steps, () =>
       this.saved(handle)
     );
   }

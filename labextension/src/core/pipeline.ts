@@ -36,6 +36,13 @@ function checkError(value: unknown, index: number): IExtractionError {
   };
 }
 
+/** The entries of `value` whose value is a string. */
+function textValues(value: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+  );
+}
+
 /** Check a `pipeline` reply: the `show --json` shape or `{errors: [...]}`. */
 export function parsePipelineReply(value: unknown): PipelineReply {
   if (isRecord(value) && Array.isArray(value.errors)) {
@@ -52,6 +59,7 @@ export function parsePipelineReply(value: unknown): PipelineReply {
   return {
     name: value.name,
     params: value.params,
+    ...(isRecord(value.param_types) ? { param_types: textValues(value.param_types) } : {}),
     steps: value.steps.map(checkStep)
   };
 }
@@ -105,15 +113,21 @@ export function stepsInSources(sources: string[]): { name: string; cell: number 
 
 /**
  * Rows for a notebook whose extraction failed: its `%%mlstep` cells (read locally) with
- * the errors of each attached by step name or cell number.
+ * the errors of each attached by step name or cell number. A step the last good scan
+ * (`lastGood`) knew keeps its inputs, outputs and parameters from it.
  */
-export function rowsWithErrors(sources: string[], errors: IExtractionError[]): IStepRow[] {
+export function rowsWithErrors(
+  sources: string[],
+  errors: IExtractionError[],
+  lastGood: IPipelineJSON | null = null
+): IStepRow[] {
+  const known = new Map(lastGood ? stepRows(lastGood).map(row => [row.name, row]) : []);
   return stepsInSources(sources).map(({ name, cell }) => ({
     name,
     cell,
-    inputs: [],
-    outputs: [],
-    params: [],
+    inputs: known.get(name)?.inputs ?? [],
+    outputs: known.get(name)?.outputs ?? [],
+    params: known.get(name)?.params ?? [],
     errors: errors
       .filter(e => e.step === name || (e.step === null && e.cell === cell))
       .map(e => e.message)
@@ -142,12 +156,20 @@ export function errorsByCell(errors: IExtractionError[]): Map<number, string[]> 
   return byCell;
 }
 
-/** The DAG drawn from the steps' inputs. */
+/** The steps that cannot be extracted (marked in the DAG). */
+export function brokenSteps(rows: IStepRow[]): ReadonlySet<string> {
+  return new Set(rows.filter(row => row.errors.length).map(row => row.name));
+}
+
+/** The DAG drawn from the steps' inputs; each edge carries the variables it brings. */
 export function dagInput(rows: IStepRow[]): IDagInput[] {
-  return rows.map(row => ({
-    name: row.name,
-    upstream: row.inputs.map(i => i.producer)
-  }));
+  return rows.map(row => {
+    const variables: Record<string, string[]> = {};
+    for (const { variable, producer } of row.inputs) {
+      variables[producer] = [...(variables[producer] ?? []), variable];
+    }
+    return { name: row.name, upstream: row.inputs.map(i => i.producer), variables };
+  });
 }
 
 /**

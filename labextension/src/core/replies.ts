@@ -143,7 +143,8 @@ export function parseRunSnapshot(value: unknown): IRunStatusJSON {
     model_version: text(summary.model_version),
     metrics: numbers(summary.metrics),
     gate: gateOutcome(summary.gates),
-    error: text(reply.error) ?? text(summary.error)
+    error: text(reply.error) ?? text(summary.error),
+    params: isRecord(reply.params) ? reply.params : null
   };
 }
 

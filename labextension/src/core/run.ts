@@ -24,6 +24,8 @@ export interface IRunState {
   gate: IGateOutcome | null;
   /** Why the run failed or could not start. */
   message: string | null;
+  /** Every parameter's value in the run, once the server said (null before). */
+  params: Record<string, unknown> | null;
 }
 
 export type RunEvent =
@@ -46,7 +48,8 @@ export const IDLE_RUN: IRunState = {
   metrics: {},
   recording: false,
   gate: null,
-  message: null
+  message: null,
+  params: null
 };
 
 const ACTIVE: ReadonlySet<RunPhase> = new Set(['starting', 'running', 'cancelling']);
@@ -90,6 +93,7 @@ function applyStatus(state: IRunState, status: IRunStatusJSON): IRunState {
     metrics: Object.keys(status.metrics).length ? status.metrics : state.metrics,
     recording: !finished && status.recording,
     gate: status.gate ?? state.gate,
+    params: status.params ?? state.params,
     message: status.error ?? (phase === 'cancelled' ? 'cancelled' : null)
   };
 }

@@ -35,6 +35,7 @@ export interface IPanelState {
   /** Path of the notebook followed, null when no notebook is active. */
   notebook: string | null;
   scan: ScanState;
+  /** The last pipeline scanned without errors (kept while extraction fails). */
   pipeline: IPipelineJSON | null;
   rows: IStepRow[];
   errors: IExtractionError[];
@@ -43,7 +44,7 @@ export interface IPanelState {
   scanMessage: string | null;
   extract: IActionState;
   run: IRunState;
-  /** Texts of the parameters form, by parameter name. */
+  /** Texts typed into the parameters form that differ from the defaults', by name. */
   paramTexts: Record<string, string>;
   history: IRunHistory | null;
   /** The versions of every registered model of the pipeline, in notebook order. */

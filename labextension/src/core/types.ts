@@ -19,6 +19,8 @@ export interface IStepJSON {
 export interface IPipelineJSON {
   name: string;
   params: Record<string, unknown>;
+  /** Each parameter's type from its default (int, float, bool, str, list, any), when sent. */
+  param_types?: Record<string, string>;
   steps: IStepJSON[];
 }
 
@@ -78,6 +80,8 @@ export interface IRunStatusJSON {
   /** The model gate's decision on the version the run registered, if gates ran. */
   gate: IGateOutcome | null;
   error: string | null;
+  /** Every parameter's value in the run (defaults included), when the server says. */
+  params: Record<string, unknown> | null;
 }
 
 /** A model gate's decision (`summary.gates` of a finished run). */

@@ -18,7 +18,8 @@ export const CommandIDs = {
   openPanel: 'jupyter-mlops:open-panel',
   refresh: 'jupyter-mlops:refresh',
   extract: 'jupyter-mlops:extract',
-  run: 'jupyter-mlops:run'
+  run: 'jupyter-mlops:run',
+  openDag: 'jupyter-mlops:open-dag'
 };
 
 /** The notebook a command acts on; from the cell context menu, the right-clicked cell is made active. */
@@ -66,11 +67,13 @@ export interface ICommandsOptions {
   /** The id of the panel widget (open-panel activates it). */
   panelId: string;
   palette: ICommandPalette | null;
+  /** Show the DAG in a main-area tab. */
+  openDag: () => void;
 }
 
 /** Add the commands (and their palette items when there is a palette). */
 export function registerCommands(app: JupyterFrontEnd, options: ICommandsOptions): void {
-  const { tracker, model, panelId, palette } = options;
+  const { tracker, model, panelId, palette, openDag } = options;
   const target = (args: ReadonlyPartialJSONObject) => targetNotebook(app, tracker, args);
 
   app.commands.addCommand(CommandIDs.toggleStep, {
@@ -98,6 +101,10 @@ export function registerCommands(app: JupyterFrontEnd, options: ICommandsOptions
     label: 'Run Pipeline',
     isEnabled: () => model.state.scan === 'ok',
     execute: () => model.run()
+  });
+  app.commands.addCommand(CommandIDs.openDag, {
+    label: 'Open Pipeline DAG in Main Area',
+    execute: () => openDag()
   });
   tracker.activeCellChanged.connect(() => app.commands.notifyCommandChanged(CommandIDs.toggleStep));
   if (palette) {

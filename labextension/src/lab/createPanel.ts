@@ -35,7 +35,8 @@ export function panelActions(
     cancel: () => void model.cancel(),
     reloadRecords: () => void model.loadRecords(),
     retryServer: () => void model.checkServer(),
-    markCell: () => void app.commands.execute(CommandIDs.toggleStep)
+    markCell: () => void app.commands.execute(CommandIDs.toggleStep),
+    openDag: () => void app.commands.execute(CommandIDs.openDag)
   };
 }
 

@@ -15,15 +15,28 @@
  *   mlops-steps           the steps list (ol); one mlops-step (li) per step with
  *                         data-step = NAME and data-state = none | waiting | running | ran |
  *                         cached | failed | not_run | cancelled | error; inside it:
- *                         mlops-step-name (button: goes to the cell), mlops-step-status,
+ *                         mlops-step-icon (the state icon), mlops-step-name (button: goes
+ *                         to the cell), mlops-step-status,
  *                         mlops-step-duration, mlops-step-inputs, mlops-step-outputs,
  *                         mlops-step-params, mlops-step-error
- *   mlops-dag             the DAG <svg>; boxes are g.jp-mlops-DagNode[data-step=NAME]
- *                         [data-state] (role=button: click/Enter goes to the cell), edges
- *                         path.jp-mlops-DagEdge[data-from][data-to]
+ *   mlops-dag-box         the DAG with its head: mlops-dag-open (button: open the DAG in a
+ *                         main-area tab, #jupyter-mlops-dag holding mlops-dag-main),
+ *                         mlops-dag-note (while extraction fails: the graph is the last good
+ *                         one); beside the steps list when the panel is wider than 700 px
+ *   mlops-dag             the DAG <svg> (data-stale = true while extraction fails); boxes are
+ *                         g.jp-mlops-DagNode[data-step=NAME][data-state] (the steps list's
+ *                         states; role=button: click/Enter goes to the cell) with their state
+ *                         icon mlops-dag-icon; edges path.jp-mlops-DagEdge[data-from][data-to],
+ *                         their labels g.jp-mlops-DagLabel[data-from][data-to] (the variables)
  *   mlops-extract         Extract button; mlops-extract-message its result (data-failed)
- *   mlops-params          parameters form (<details>); inputs mlops-param[data-param=NAME]
- *   mlops-run             Run button; mlops-cancel Cancel button
+ *   mlops-params          parameters form (<details>, data-running while a run goes on:
+ *                         mlops-params-running "values of the running run", read-only);
+ *                         mlops-params-changed "N changed"; mlops-params-reset; one
+ *                         mlops-param-field[data-param=NAME][data-changed] per parameter with
+ *                         input mlops-param[data-param][data-type = int | float | bool | str |
+ *                         list | any][aria-invalid], mlops-param-changed, mlops-param-error
+ *   mlops-run             Run button; mlops-cancel Cancel button; mlops-run-blocked "Run
+ *                         disabled: <reason>" while a parameter is invalid
  *   mlops-run-status      run status line; data-phase = idle | starting | running |
  *                         cancelling | succeeded | failed | cancelled | error
  *   mlops-run-link        the MLflow run: first 12 characters shown, data-run-id = the full

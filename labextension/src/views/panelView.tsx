@@ -5,8 +5,9 @@
 
 import * as React from 'react';
 
+import { paramFields } from '../core/paramForm';
 import { IPanelState } from '../core/state';
-import { dagInput } from '../core/pipeline';
+import { brokenSteps, dagInput } from '../core/pipeline';
 import { DagView } from './dagView';
 import { HistoryView, ModelsView } from './modelsView';
 import { RunView } from './runView';
@@ -24,6 +25,8 @@ export interface IPanelActions {
   reloadRecords: () => void;
   retryServer: () => void;
   markCell: () => void;
+  /** Open the DAG in a main-area tab. */
+  openDag: () => void;
 }
 
 export interface IPanelViewProps {
@@ -95,8 +98,7 @@ function Body(props: IPanelViewProps) {
   return (
     <>
       <RunView
-        params={state.pipeline?.params ?? {}}
-        paramTexts={state.paramTexts}
+        paramFields={paramFields(state.pipeline, state.paramTexts)}
         extract={state.extract}
         run={state.run}
         canRun={state.scan === 'ok' && state.rows.length > 0}
@@ -143,10 +145,16 @@ function Body(props: IPanelViewProps) {
         </Empty>
       ) : (
         <>
-          <StepsView rows={state.rows} statuses={statuses} onSelect={actions.selectStep} />
-          {state.scan !== 'errors' && (
-            <DagView steps={dag} states={states} onSelect={actions.selectStep} />
-          )}
+          <div className="jp-mlops-StepsAndDag">
+            <StepsView rows={state.rows} statuses={statuses} onSelect={actions.selectStep} />
+            <DagView
+              steps={dag}
+              states={states}
+              broken={brokenSteps(state.rows)}
+              onSelect={actions.selectStep}
+              onOpen={actions.openDag}
+            />
+          </div>
         </>
       )}
       <ModelsView

@@ -6,13 +6,15 @@
 
 import * as React from 'react';
 
-import { formatSeconds, paramKind, parseParamText } from '../core/format';
+import { formatSeconds } from '../core/format';
+import { IParamField, runBlocker } from '../core/paramForm';
 import { IActionState } from '../core/state';
 import { IRunState, isRunActive, runSummary } from '../core/run';
+import { ParamFormView } from './paramFormView';
 
 export interface IRunViewProps {
-  params: Record<string, unknown>;
-  paramTexts: Record<string, string>;
+  /** The parameters form's fields (paramForm.ts). */
+  paramFields: IParamField[];
   extract: IActionState;
   run: IRunState;
   canRun: boolean;
@@ -23,44 +25,6 @@ export interface IRunViewProps {
   onExtract: () => void;
   onRun: () => void;
   onCancel: () => void;
-}
-
-function ParamsForm(props: IRunViewProps) {
-  const names = Object.keys(props.params);
-  if (!names.length) {
-    return null;
-  }
-  return (
-    <details className="jp-mlops-Params" data-testid="mlops-params">
-      <summary>Parameters ({names.length})</summary>
-      <div className="jp-mlops-ParamsGrid">
-        {names.map(name => {
-          const text = props.paramTexts[name] ?? '';
-          const error = parseParamText(text, paramKind(props.params[name])).error;
-          const id = `jp-mlops-param-${name}`;
-          return (
-            <React.Fragment key={name}>
-              <label htmlFor={id}>{name}</label>
-              <input
-                id={id}
-                className={'jp-mlops-ParamInput' + (error ? ' jp-mod-error' : '')}
-                data-testid="mlops-param"
-                data-param={name}
-                value={text}
-                spellCheck={false}
-                aria-invalid={error !== null}
-                title={error ?? `default: ${String(props.params[name])}`}
-                onChange={event => props.onParam(name, event.target.value)}
-              />
-            </React.Fragment>
-          );
-        })}
-      </div>
-      <button className="jp-mlops-LinkButton" onClick={props.onResetParams}>
-        Reset to defaults
-      </button>
-    </details>
-  );
 }
 
 function RunLink(props: { run: IRunState; runUrl: (runId: string) => string | null }) {
@@ -110,6 +74,7 @@ export function RunView(props: IRunViewProps): JSX.Element {
   const { run, extract } = props;
   const active = isRunActive(run);
   const elapsed = run.phase !== 'idle' && run.elapsed > 0 ? formatSeconds(run.elapsed) : '';
+  const blocker = active ? null : runBlocker(props.paramFields);
   return (
     <div className="jp-mlops-Run">
       <div className="jp-mlops-Actions">
@@ -125,9 +90,10 @@ export function RunView(props: IRunViewProps): JSX.Element {
         <button
           className="jp-mlops-Button jp-mod-accept"
           data-testid="mlops-run"
-          disabled={!props.canRun || active}
+          disabled={!props.canRun || active || blocker !== null}
           onClick={props.onRun}
           title="Run the pipeline headless (the notebook is saved first)"
+          aria-describedby={blocker ? 'jp-mlops-run-blocked' : undefined}
         >
           Run
         </button>
@@ -140,6 +106,16 @@ export function RunView(props: IRunViewProps): JSX.Element {
           Cancel
         </button>
       </div>
+      {blocker && (
+        <div
+          id="jp-mlops-run-blocked"
+          className="jp-mlops-RunBlocked"
+          data-testid="mlops-run-blocked"
+          role="status"
+        >
+          Run disabled: {blocker}
+        </div>
+      )}
       <div
         className="jp-mlops-Message"
         data-testid="mlops-extract-message"
@@ -148,7 +124,12 @@ export function RunView(props: IRunViewProps): JSX.Element {
       >
         {extract.message ?? ''}
       </div>
-      <ParamsForm {...props} />
+      <ParamFormView
+        fields={props.paramFields}
+        run={run}
+        onParam={props.onParam}
+        onReset={props.onResetParams}
+      />
       <div
         className="jp-mlops-RunStatus"
         data-testid="mlops-run-status"

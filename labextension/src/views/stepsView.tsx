@@ -6,8 +6,9 @@
 
 import * as React from 'react';
 
-import { formatSeconds, stateLabel } from '../core/format';
+import { formatSeconds } from '../core/format';
 import { IStepRow } from '../core/pipeline';
+import { stepLook } from '../core/stepStates';
 import { IStepStatus } from '../core/types';
 
 export interface IStepsViewProps {
@@ -41,15 +42,22 @@ function StepItem(props: {
   onSelect: (step: string) => void;
 }) {
   const { row, status } = props;
-  const state = row.errors.length ? 'error' : (status?.state ?? 'none');
+  const look = stepLook(status?.state, row.errors.length > 0);
   const duration =
     status && (status.state === 'ran' || status.state === 'failed' || status.state === 'running')
       ? formatSeconds(status.seconds)
       : '';
   return (
-    <li className="jp-mlops-Step" data-testid="mlops-step" data-step={row.name} data-state={state}>
+    <li
+      className="jp-mlops-Step"
+      data-testid="mlops-step"
+      data-step={row.name}
+      data-state={look.state}
+    >
       <div className="jp-mlops-StepHead">
-        <span className="jp-mlops-StepDot" aria-hidden="true" />
+        <span className="jp-mlops-StepDot" data-testid="mlops-step-icon" aria-hidden="true">
+          {look.icon}
+        </span>
         <button
           className="jp-mlops-StepName"
           data-testid="mlops-step-name"
@@ -60,7 +68,7 @@ function StepItem(props: {
           {row.name}
         </button>
         <span className="jp-mlops-StepStatus" data-testid="mlops-step-status">
-          {row.errors.length ? 'error' : status ? stateLabel(status.state) : ''}
+          {look.label}
         </span>
         <span className="jp-mlops-StepDuration" data-testid="mlops-step-duration">
           {duration}

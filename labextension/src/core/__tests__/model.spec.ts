@@ -7,8 +7,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { PanelModel, SCAN_DELAY_MS } from '../model';
+import { IStateStore, ParamStore } from '../paramForm';
 import { INotebookHandle } from '../state';
-import { parsePipelineReply } from '../pipeline';
+import { brokenSteps, dagInput, parsePipelineReply } from '../pipeline';
 import { parseExtract, parseRunSnapshot } from '../replies';
 import { MAX_POLL_FAILURES } from '../runTracker';
 import {
@@ -116,6 +117,20 @@ class FakeNotebook implements INotebookHandle {
   }
 }
 
+class MemoryStateDB implements IStateStore {
+  private readonly values = new Map<string, string>();
+  async fetch(id: string): Promise<unknown> {
+    const value = this.values.get(id);
+    return value === undefined ? undefined : JSON.parse(value);
+  }
+  async save(id: string, value: Record<string, string>): Promise<void> {
+    this.values.set(id, JSON.stringify(value));
+  }
+  async remove(id: string): Promise<void> {
+    this.values.delete(id);
+  }
+}
+
 async function ready(api: FakeApi, notebook: FakeNotebook | null = null): Promise<PanelModel> {
   const model = new PanelModel(api, POLL_MS);
   await model.checkServer();
@@ -183,12 +198,13 @@ describe('following a notebook', () => {
     expect(model.state.notebook).toBe('work/nb.ipynb');
     expect(model.state.scan).toBe('ok');
     expect(model.state.rows.map(r => r.name)).toEqual(CLASSIFICATION_STEPS);
-    expect(model.state.paramTexts).toEqual({
-      test_size: '0.25',
-      n_estimators: '100',
-      max_depth: '5',
-      threshold: '0.5'
-    });
+    expect(model.state.paramTexts).toEqual({});
+    expect(model.paramFields.map(f => `${f.name}=${f.text}`)).toEqual([
+      'test_size=0.25',
+      'n_estimators=100',
+      'max_depth=5',
+      'threshold=0.5'
+    ]);
     expect(api.calls).toEqual(
       expect.arrayContaining([
         'pipeline work/nb.ipynb',
@@ -310,6 +326,37 @@ describe('following a notebook', () => {
     expect([...model.cellErrors.keys()].sort()).toEqual([1, 3]);
   });
 
+  it('keeps the last good pipeline for the DAG while extraction fails', async () => {
+    const api = new FakeApi();
+    const sources = CLASSIFICATION_STEPS.map(name => ({
+      type: 'code',
+      source: `%%mlstep ${name}\npass`
+    }));
+    const notebook = new FakeNotebook('nb.ipynb', sources);
+    const model = await ready(api, notebook);
+    expect(model.state.scan).toBe('ok');
+    api.pipelineReply = async () => ({
+      errors: [{ cell: 4, step: 'train', message: "reads 'X_trian', which no step defines" }]
+    });
+    notebook.sources = [...sources];
+    await model.refresh(true);
+    expect(model.state.scan).toBe('errors');
+    expect(model.state.pipeline).toBe(CLASSIFICATION);
+    const train = model.state.rows.find(r => r.name === 'train')!;
+    expect(train.errors).toEqual(["reads 'X_trian', which no step defines"]);
+    expect(train.inputs.map(i => `${i.variable}<-${i.producer}`)).toEqual([
+      'X_train<-split',
+      'y_train<-split'
+    ]);
+    const dag = dagInput(model.state.rows);
+    expect(dag.find(d => d.name === 'evaluate')!.upstream.sort()).toEqual([
+      'split',
+      'split',
+      'train'
+    ]);
+    expect(brokenSteps(model.state.rows)).toEqual(new Set(['train']));
+  });
+
   it('says when the scan request fails, and that is not cached', async () => {
     const api = new FakeApi();
     api.pipelineReply = async () => {
@@ -353,10 +400,42 @@ describe('parameters', () => {
     };
     api.pipelineReply = async () => changed;
     await model.refresh(true);
-    expect(model.state.paramTexts.n_estimators).toBe('300');
-    expect(model.state.paramTexts.test_size).toBe('0.3');
+    const texts = () => Object.fromEntries(model.paramFields.map(f => [f.name, f.text]));
+    expect(texts()).toMatchObject({ n_estimators: '300', test_size: '0.3' });
     model.resetParams();
-    expect(model.state.paramTexts.n_estimators).toBe('100');
+    expect(texts().n_estimators).toBe('100');
+    expect(model.state.paramTexts).toEqual({});
+  });
+
+  it('sends the changed values with their JSON type', async () => {
+    const api = new FakeApi();
+    const model = await ready(api, new FakeNotebook('nb.ipynb'));
+    model.setParamText('n_estimators', '1500');
+    model.setParamText('test_size', '1e-1');
+    await model.run();
+    expect(api.requests[0].params).toEqual({ n_estimators: 1500, test_size: 0.1 });
+  });
+
+  it('keeps edited values per notebook across switches and a reload', async () => {
+    const db = new MemoryStateDB();
+    const api = new FakeApi();
+    const model = new PanelModel(api, POLL_MS, new ParamStore(db));
+    await model.checkServer();
+    await model.setNotebook(new FakeNotebook('a.ipynb'));
+    model.setParamText('n_estimators', '1500');
+    await model.setNotebook(new FakeNotebook('b.ipynb'));
+    expect(model.state.paramTexts).toEqual({});
+    model.setParamText('max_depth', '7');
+    await model.setNotebook(new FakeNotebook('a.ipynb'));
+    expect(model.state.paramTexts).toEqual({ n_estimators: '1500' });
+
+    const reloaded = new PanelModel(api, POLL_MS, new ParamStore(db));
+    await reloaded.checkServer();
+    await reloaded.setNotebook(new FakeNotebook('b.ipynb'));
+    expect(reloaded.state.paramTexts).toEqual({ max_depth: '7' });
+    expect(reloaded.paramFields.find(f => f.name === 'max_depth')!.changed).toBe(true);
+    model.dispose();
+    reloaded.dispose();
   });
 
   it('refuses to run with a value that does not parse', async () => {
@@ -366,7 +445,7 @@ describe('parameters', () => {
     await model.run();
     expect(model.state.run).toMatchObject({
       phase: 'error',
-      message: 'max_depth: expected a number'
+      message: "parameter 'max_depth' expects an integer, got deep"
     });
     expect(api.calls).not.toContain('run');
   });
@@ -490,10 +569,11 @@ describe('a run', () => {
       seconds: 11.577
     });
 
-    api.remembered = [{ ...running, id: 'live' }];
+    const values = { test_size: 0.25, n_estimators: 1500, max_depth: 5, threshold: 0.5 };
+    api.remembered = [{ ...running, id: 'live', params: values }];
     api.statuses = [{ ...succeeded, id: 'live' }];
     await model.setNotebook(new FakeNotebook('classification.ipynb'));
-    expect(model.state.run).toMatchObject({ phase: 'running', id: 'live' });
+    expect(model.state.run).toMatchObject({ phase: 'running', id: 'live', params: values });
     await jest.advanceTimersByTimeAsync(POLL_MS);
     expect(model.state.run.phase).toBe('succeeded');
   });

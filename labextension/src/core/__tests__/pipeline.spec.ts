@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import {
+  brokenSteps,
   dagInput,
   errorsByCell,
   headingAbove,
@@ -107,7 +108,13 @@ describe('step rows', () => {
       'evaluate_forest',
       'evaluate_ridge'
     ]);
-    expect(dag[0]).toEqual({ name: 'load_data', upstream: [] });
+    expect(dag[0]).toEqual({ name: 'load_data', upstream: [], variables: {} });
+  });
+
+  it('gives each DAG edge the variables it carries', () => {
+    const rows = stepRows(parsePipelineReply(fixture('regression')) as IPipelineJSON);
+    const evaluate = dagInput(rows).find(d => d.name === 'evaluate_ridge')!;
+    expect(evaluate.variables).toEqual({ split: ['X_test', 'y_test'], train_ridge: ['ridge'] });
   });
 });
 
@@ -142,6 +149,27 @@ describe('extraction errors', () => {
       'bad setup cell',
       'global problem'
     ]);
+  });
+
+  it('keeps the inputs and outputs of the last good scan on the rows', () => {
+    const lastGood: IPipelineJSON = {
+      name: 'p',
+      params: {},
+      steps: [
+        { name: 'a', cell: 3, inputs: {}, outputs: ['x'], params: [] },
+        { name: 'b', cell: 4, inputs: { x: 'a' }, outputs: ['y'], params: ['k'] }
+      ]
+    };
+    const rows = rowsWithErrors(sources, errors, lastGood);
+    expect(rows[1]).toMatchObject({
+      name: 'b',
+      inputs: [{ variable: 'x', producer: 'a' }],
+      outputs: ['y'],
+      params: ['k'],
+      errors: ['something on cell 4']
+    });
+    expect(brokenSteps(rows)).toEqual(new Set(['a', 'b']));
+    expect(rowsWithErrors(['%%mlstep new\nz = 1'], [], lastGood)[0].inputs).toEqual([]);
   });
 
   it('groups messages per cell for the notebook', () => {

@@ -16,6 +16,7 @@ function status(patch: Partial<IRunStatusJSON> = {}): IRunStatusJSON {
     metrics: {},
     gate: null,
     error: null,
+    params: null,
     ...patch
   };
 }
