@@ -120,7 +120,7 @@ def window_lines(window: dict[str, Any]) -> list[str]:
     performance = window["performance"]
     if performance is not None:
         metrics = ", ".join(f"{k} {v:.3f}" for k, v in performance["metrics"].items())
-        what = "estimated (CBPE)" if performance["source"] == "cbpe" else performance["source"]
+        what = "estimated by CBPE" if performance["source"] == "cbpe" else performance["source"]
         decayed = f"; DECAY: {', '.join(window['decayed'])}" if window.get("decayed") else ""
         lines.append(f"  performance ({what}, {performance['rows']:,} rows): {metrics}{decayed}")
     return lines

@@ -119,7 +119,7 @@ def check_new_data(trigger: Trigger, state: TriggerState, context: Context) -> E
     if found is None:
         return Evaluation(trigger, NOT_DUE, f"{trigger.watched} does not exist: nothing to watch")
     if state.fingerprint is None:
-        reason = f"first evaluation: {trigger.watched} recorded as the baseline ({found.summary})"
+        reason = f"first evaluation: {trigger.watched} is the baseline ({found.summary})"
         return Evaluation(trigger, BASELINE, reason, found)
     if found.digest == state.fingerprint:
         reason = f"{trigger.watched} unchanged since the last run it started ({found.summary})"

@@ -35,7 +35,7 @@ def test_drift_fails_the_command_with_fail_on(
     lines = failing.stdout.splitlines()
     assert lines[0].startswith(f"{NAME}@champion: reference version 1 (2,000 training rows")
     assert "  features: DRIFT" in failing.stdout
-    assert "performance (estimated (CBPE), 2,000 rows)" in failing.stdout
+    assert "performance (estimated by CBPE, 2,000 rows)" in failing.stdout
     assert lines[-1] == f"latest window: drift fired (MLflow experiment {NAME}-monitoring)"
     reported = cli("monitor", *args, "--fail-on", "decay", cwd=tmp_path)
     assert reported.returncode == 0, reported.stderr
