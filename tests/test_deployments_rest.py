@@ -4,7 +4,6 @@ MLflow store. Model ``flowers``: version 1 a depth-2 tree, version 2 a depth-4 t
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 import time
@@ -19,7 +18,7 @@ from nbfactory import write_notebook
 # pytest-jupyter's fixtures, for this module only (as in test_server.py).
 from pytest_jupyter.jupyter_server import *  # noqa: F403
 from serving.service_process import Service, new_store, register
-from test_server import Api
+from test_server import Api, jp_server_config, no_closed_event_loop_left  # noqa: F401
 
 from jupyter_mlops.deploy.rollout.result import RolloutEvent
 from jupyter_mlops.errors import DeployError, RolloutBusy
@@ -29,17 +28,6 @@ from jupyter_mlops.server.rollout_manager import RolloutManager
 
 NAME = "flowers"
 ROLLOUTS = "jupyter_mlops.rollouts"
-
-
-@pytest.fixture(autouse=True)
-def no_closed_event_loop_left(jp_asyncio_loop: Any) -> Any:
-    yield
-    asyncio.set_event_loop(None)
-
-
-@pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_mlops.server": True}}}
 
 
 @pytest.fixture

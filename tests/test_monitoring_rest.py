@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,24 +17,13 @@ from nbfactory import write_notebook
 
 # pytest-jupyter's fixtures, for this module only (as in test_server.py).
 from pytest_jupyter.jupyter_server import *  # noqa: F403
-from test_server import Api
+from test_server import Api, jp_server_config, no_closed_event_loop_left  # noqa: F401
 
 from jupyter_mlops.monitor.recording import log_report, record_windows
 from jupyter_mlops.monitor.window_runs import TESTS_TAG
 from jupyter_mlops.server.monitoring import REPORT_POLICY
 
 REPORT = "<!doctype html><html><body><h1>Monitoring report of shop-clf</h1></body></html>"
-
-
-@pytest.fixture(autouse=True)
-def no_closed_event_loop_left(jp_asyncio_loop: Any) -> Any:
-    yield
-    asyncio.set_event_loop(None)
-
-
-@pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_mlops.server": True}}}
 
 
 @pytest.fixture

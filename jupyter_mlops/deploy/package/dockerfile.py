@@ -61,25 +61,20 @@ def _shell_word(text: str) -> str:
     return shlex.quote(text)
 
 
-def dockerfile_text(plan: ContextPlan) -> str:
-    """The Dockerfile."""
-    env = {
+def install_lines(comment: str, env: dict[str, str], has_wheels: bool) -> list[str]:
+    """A Dockerfile's first lines, shared by the model and the pipeline images: ``comment``,
+    the base image, the common environment plus ``env``, the non-root user, and the pinned
+    install of ``requirements.txt`` (from ``wheels/`` too when there are some)."""
+    every_env = {
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
-        "SERVE_HOST": "0.0.0.0",
-        "SERVE_PORT": "8080",
-        "SERVE_LOG_DIR": f"/home/{USER}/serve-log",
+        **env,
     }
-    if plan.baked:
-        env["MLFLOW_TRACKING_URI"] = BAKED_TRACKING_URI
-    else:
-        env["JUPYTER_MLOPS_STATE_DIR"] = SECRETS_DIR
-    env_lines = " \\\n    ".join(f"{key}={value}" for key, value in env.items())
-    source = "baked in" if plan.baked else f"fetched from $MLFLOW_TRACKING_URI (alias {plan.alias})"
+    env_lines = " \\\n    ".join(f"{key}={value}" for key, value in every_env.items())
     lines = [
-        f"# Model '{plan.model}' version {plan.version}, {source}; packaged by jupyter_mlops.",
+        f"# {comment}",
         f"FROM {BASE_IMAGE}",
         "",
         f"ENV {env_lines}",
@@ -88,9 +83,26 @@ def dockerfile_text(plan: ContextPlan) -> str:
         f"WORKDIR {APP_DIR}",
         "COPY requirements.txt ./",
     ]
-    if plan.has_wheels:
+    if has_wheels:
         lines.append("COPY wheels/ wheels/")
     lines.append("RUN pip install --no-cache-dir -r requirements.txt")
+    return lines
+
+
+def dockerfile_text(plan: ContextPlan) -> str:
+    """The Dockerfile."""
+    env = {
+        "SERVE_HOST": "0.0.0.0",
+        "SERVE_PORT": "8080",
+        "SERVE_LOG_DIR": f"/home/{USER}/serve-log",
+    }
+    if plan.baked:
+        env["MLFLOW_TRACKING_URI"] = BAKED_TRACKING_URI
+    else:
+        env["JUPYTER_MLOPS_STATE_DIR"] = SECRETS_DIR
+    source = "baked in" if plan.baked else f"fetched from $MLFLOW_TRACKING_URI (alias {plan.alias})"
+    comment = f"Model '{plan.model}' version {plan.version}, {source}; packaged by jupyter_mlops."
+    lines = install_lines(comment, env, plan.has_wheels)
     if plan.baked:
         lines.append(f"COPY --chown={UID}:{UID} {REGISTRY_DIR}/ {REGISTRY_DIR}/")
     lines += [

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 
 from jupyter_mlops.artifacts.trust import KEY_FILE, STATE_ENV
-from jupyter_mlops.deploy.package.dockerfile import APP_DIR, BASE_IMAGE, SECRETS_DIR, UID, USER
+from jupyter_mlops.deploy.package.dockerfile import SECRETS_DIR, UID, USER, install_lines
 
 PIPELINE_COPY = "pipeline"
 """The context's copy of the pipeline folder."""
@@ -36,28 +36,9 @@ class ImagePlan:
 
 def dockerfile_text(plan: ImagePlan) -> str:
     """The Dockerfile."""
-    env = {
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONUNBUFFERED": "1",
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
-        STATE_ENV: SECRETS_DIR,
-    }
-    env_lines = " \\\n    ".join(f"{key}={value}" for key, value in env.items())
-    lines = [
-        f"# Steps of pipeline '{plan.pipeline}' (jupyter mlops export); image {plan.image}.",
-        f"FROM {BASE_IMAGE}",
-        "",
-        f"ENV {env_lines}",
-        "",
-        f"RUN useradd --create-home --uid {UID} --user-group {USER}",
-        f"WORKDIR {APP_DIR}",
-        "COPY requirements.txt ./",
-    ]
-    if plan.has_wheels:
-        lines.append("COPY wheels/ wheels/")
+    comment = f"Steps of pipeline '{plan.pipeline}' (jupyter mlops export); image {plan.image}."
+    lines = install_lines(comment, {STATE_ENV: SECRETS_DIR}, plan.has_wheels)
     lines += [
-        "RUN pip install --no-cache-dir -r requirements.txt",
         f"COPY --chown={UID}:{UID} {PIPELINE_COPY}/ {plan.pipeline_dir}/",
         f"USER {UID}",
         f"WORKDIR {plan.pipeline_dir}",
