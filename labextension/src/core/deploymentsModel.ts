@@ -8,9 +8,8 @@
  * back at its next step). Confirmation is the view's.
  */
 
-import { ISignal, Signal } from '@lumino/signaling';
-
 import { rolloutOutcome, STOPPING } from './deployments';
+import { FollowedReply, IFollowedState, messageOf } from './followedReply';
 import { ApiError, IDeploymentsApi, IDeploymentsJSON, IRolloutJSON } from './types';
 
 /** Consecutive failed polls after which a rollout is reported lost. */
@@ -26,13 +25,7 @@ export interface ITargetAction {
   failed: boolean;
 }
 
-export interface IDeploymentsState {
-  /** The notebook or pipeline folder followed (relative to the server root). */
-  path: string | null;
-  loading: boolean;
-  reply: IDeploymentsJSON | null;
-  /** Why the targets could not be loaded. */
-  message: string | null;
+export interface IDeploymentsState extends IFollowedState<IDeploymentsJSON> {
   /** By target name. */
   actions: Record<string, ITargetAction>;
 }
@@ -45,18 +38,11 @@ export const NO_DEPLOYMENTS: IDeploymentsState = {
   actions: {}
 };
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-export class DeploymentsModel {
-  private _state: IDeploymentsState = NO_DEPLOYMENTS;
-  private readonly _changed = new Signal<this, IDeploymentsState>(this);
+export class DeploymentsModel extends FollowedReply<IDeploymentsJSON, IDeploymentsState> {
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly failures = new Map<string, number>();
   /** The rollout followed per target. */
   private readonly following = new Map<string, string>();
-  private loadSeq = 0;
   private polls = 0;
   /** Bumped when another path is followed: replies for the one before are dropped. */
   private generation = 0;
@@ -65,72 +51,40 @@ export class DeploymentsModel {
     private readonly api: IDeploymentsApi,
     private readonly pollMs = 1000,
     private readonly reloadEvery = 5
-  ) {}
-
-  get state(): IDeploymentsState {
-    return this._state;
+  ) {
+    super(NO_DEPLOYMENTS);
   }
 
-  get changed(): ISignal<this, IDeploymentsState> {
-    return this._changed;
+  protected fetch(path: string): Promise<IDeploymentsJSON> {
+    return this.api.deployments(path);
   }
 
-  private update(patch: Partial<IDeploymentsState>): void {
-    this._state = { ...this._state, ...patch };
-    this._changed.emit(this._state);
+  /** A rollout the server already runs for a target is followed. */
+  protected onLoaded(reply: IDeploymentsJSON): void {
+    for (const target of reply.targets) {
+      if (target.active_rollout && !this.busy(target.name)) {
+        this.follows(target.name, target.active_rollout);
+      }
+    }
+  }
+
+  protected onLeave(): void {
+    this.generation++;
+    this.stopPolls();
   }
 
   private setAction(target: string, action: ITargetAction): void {
-    this.update({ actions: { ...this._state.actions, [target]: action } });
+    this.update({ actions: { ...this.state.actions, [target]: action } });
   }
 
   /** True while a deploy or rollback of `target` goes on. */
   busy(target: string): boolean {
-    return this._state.actions[target]?.busy === true;
-  }
-
-  /** Show the deploy targets of `path` (null: none); the same path again does nothing. */
-  async follow(path: string | null): Promise<void> {
-    if (path === this._state.path) {
-      return;
-    }
-    this.generation++;
-    this.stopPolls();
-    this.update({ ...NO_DEPLOYMENTS, path });
-    if (path) {
-      await this.load();
-    }
-  }
-
-  /** Read the targets again (service state, metrics, history). */
-  async load(): Promise<void> {
-    const path = this._state.path;
-    if (!path) {
-      return;
-    }
-    const seq = ++this.loadSeq;
-    this.update({ loading: true });
-    try {
-      const reply = await this.api.deployments(path);
-      if (seq !== this.loadSeq || path !== this._state.path) {
-        return;
-      }
-      this.update({ reply, loading: false, message: null });
-      for (const target of reply.targets) {
-        if (target.active_rollout && !this.busy(target.name)) {
-          this.follows(target.name, target.active_rollout);
-        }
-      }
-    } catch (error) {
-      if (seq === this.loadSeq && path === this._state.path) {
-        this.update({ loading: false, message: messageOf(error) });
-      }
-    }
+    return this.state.actions[target]?.busy === true;
   }
 
   /** Start a rollout of `version` (default: the challenger) to `target`, and follow it. */
   async deploy(target: string, version?: string): Promise<void> {
-    const path = this._state.path;
+    const path = this.state.path;
     if (!path || this.busy(target)) {
       return;
     }
@@ -168,7 +122,7 @@ export class DeploymentsModel {
 
   /** Move `target`'s alias back to its previous version, then reload. */
   async rollback(target: string): Promise<void> {
-    const path = this._state.path;
+    const path = this.state.path;
     if (!path || this.busy(target)) {
       return;
     }
@@ -196,7 +150,7 @@ export class DeploymentsModel {
   /** Ask the rollout followed for `target` to stop: it rolls back at its next step. */
   async stop(target: string): Promise<void> {
     const id = this.following.get(target);
-    const action = this._state.actions[target];
+    const action = this.state.actions[target];
     if (id === undefined || !action?.busy) {
       return;
     }
@@ -205,7 +159,7 @@ export class DeploymentsModel {
       await this.api.stopRollout(id);
       if (generation === this.generation && this.busy(target)) {
         this.setAction(target, {
-          ...this._state.actions[target],
+          ...this.state.actions[target],
           message: STOPPING
         });
       }
@@ -214,7 +168,7 @@ export class DeploymentsModel {
       const ended = error instanceof ApiError && error.status === 409;
       if (!ended && generation === this.generation && this.busy(target)) {
         this.setAction(target, {
-          ...this._state.actions[target],
+          ...this.state.actions[target],
           message: `cannot stop the rollout: ${messageOf(error)}`
         });
       }
@@ -283,7 +237,7 @@ export class DeploymentsModel {
       if (gone || failures >= MAX_ROLLOUT_POLL_FAILURES) {
         this.failures.delete(target);
         this.following.delete(target);
-        const current = this._state.actions[target];
+        const current = this.state.actions[target];
         this.setAction(target, {
           kind: 'deploy',
           busy: false,
@@ -313,11 +267,5 @@ export class DeploymentsModel {
     }
     this.failures.clear();
     this.following.clear();
-  }
-
-  dispose(): void {
-    this.generation++;
-    this.stopPolls();
-    Signal.clearData(this);
   }
 }

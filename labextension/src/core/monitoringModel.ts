@@ -6,19 +6,11 @@
  * longer followed, or older than the latest request, are dropped.
  */
 
-import { ISignal, Signal } from '@lumino/signaling';
-
+import { FollowedReply, IFollowedState } from './followedReply';
 import { IPanelState } from './state';
 import { IMonitoringApi, IMonitoringJSON } from './types';
 
-export interface IMonitoringState {
-  /** The notebook or pipeline folder followed (relative to the server root). */
-  path: string | null;
-  loading: boolean;
-  reply: IMonitoringJSON | null;
-  /** Why the overview could not be loaded. */
-  message: string | null;
-}
+export type IMonitoringState = IFollowedState<IMonitoringJSON>;
 
 export const NO_MONITORING: IMonitoringState = {
   path: null,
@@ -60,74 +52,17 @@ export function cueChange(before: IPanelCue, state: IPanelState): 'follow' | 'lo
   return extracted || reloaded ? 'load' : null;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-export class MonitoringModel {
-  private _state: IMonitoringState = NO_MONITORING;
-  private readonly _changed = new Signal<this, IMonitoringState>(this);
-  private loadSeq = 0;
-  private disposed = false;
-
-  constructor(private readonly api: IMonitoringApi) {}
-
-  get state(): IMonitoringState {
-    return this._state;
+export class MonitoringModel extends FollowedReply<IMonitoringJSON, IMonitoringState> {
+  constructor(private readonly api: IMonitoringApi) {
+    super(NO_MONITORING);
   }
 
-  get changed(): ISignal<this, IMonitoringState> {
-    return this._changed;
-  }
-
-  private update(patch: Partial<IMonitoringState>): void {
-    if (this.disposed) {
-      return;
-    }
-    this._state = { ...this._state, ...patch };
-    this._changed.emit(this._state);
-  }
-
-  /** Show the monitoring of `path` (null: none); the same path again does nothing. */
-  async follow(path: string | null): Promise<void> {
-    if (path === this._state.path) {
-      return;
-    }
-    this.loadSeq++;
-    this.update({ ...NO_MONITORING, path });
-    if (path) {
-      await this.load();
-    }
-  }
-
-  /** Read the overview again (latest windows, trends, trigger states). */
-  async load(): Promise<void> {
-    const path = this._state.path;
-    if (!path) {
-      return;
-    }
-    const seq = ++this.loadSeq;
-    this.update({ loading: true });
-    try {
-      const reply = await this.api.monitoring(path);
-      if (seq === this.loadSeq && path === this._state.path) {
-        this.update({ reply, loading: false, message: null });
-      }
-    } catch (error) {
-      if (seq === this.loadSeq && path === this._state.path) {
-        this.update({ loading: false, message: messageOf(error) });
-      }
-    }
+  protected fetch(path: string): Promise<IMonitoringJSON> {
+    return this.api.monitoring(path);
   }
 
   /** The URL that opens the latest report of `model` (null when no path is followed). */
   reportUrl(model: string): string | null {
-    return this._state.path ? this.api.reportUrl(this._state.path, model) : null;
-  }
-
-  dispose(): void {
-    this.disposed = true;
-    this.loadSeq++;
-    Signal.clearData(this);
+    return this.state.path ? this.api.reportUrl(this.state.path, model) : null;
   }
 }

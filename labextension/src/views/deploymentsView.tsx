@@ -35,6 +35,7 @@ import {
   targetWhere
 } from '../core/deployments';
 import { DeploymentsModel, IDeploymentsState, ITargetAction } from '../core/deploymentsModel';
+import { phaseOf } from '../core/followedReply';
 import { IDeployTargetJSON, IServedVersionJSON, IServiceStateJSON } from '../core/types';
 import { HistoryList } from './historyList';
 import { TargetStateView, VerificationLine } from './targetStateView';
@@ -260,7 +261,7 @@ export function DeploymentsView(props: {
     return null;
   }
   const reply = state.reply;
-  const phase = state.loading ? 'loading' : state.message ? 'failed' : reply ? 'ok' : 'idle';
+  const phase = phaseOf(state);
   return (
     <div className="jp-mlops-Deployments" data-testid="mlops-deployments" data-state={phase}>
       <SectionHead reloadTestId="mlops-deployments-reload" onReload={actions.reload}>

@@ -30,6 +30,7 @@ import {
   windowSummary
 } from '../core/monitoring';
 import { IMonitoringState, MonitoringModel } from '../core/monitoringModel';
+import { phaseOf } from '../core/followedReply';
 import {
   IModelMonitoringJSON,
   IMonitoringWindowJSON,
@@ -260,7 +261,7 @@ export function MonitoringView(props: {
     return null;
   }
   const reply = state.reply;
-  const phase = state.loading ? 'loading' : state.message ? 'failed' : reply ? 'ok' : 'idle';
+  const phase = phaseOf(state);
   const message = state.message ?? reply?.problem;
   return (
     <div className="jp-mlops-Monitoring" data-testid="mlops-monitoring" data-state={phase}>
