@@ -68,7 +68,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 test: lint $(KERNELSPEC) labextension-test labextension ui-test ## Lint, panel unit tests, end-to-end UI tests, then pytest (extra arguments: PYTEST_ARGS='-k show -x'), then test-examples
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q --durations=25 $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-examples
 
 # Each example notebook as CI checks it: extract into build/examples/<stem>/ with a gates
