@@ -273,6 +273,7 @@ def test_run_to_completion_then_runs_and_models(api: Api, flow: Path, tracking: 
     code, models = api.get("models/flow")
     assert code == 200
     assert models["aliases"] == {"challenger": "1"}
+    assert api.get("models/flow", path="work/flow.ipynb")[1]["step"] == "train"  # its step
     (version,) = models["versions"]
     assert version["version"] == "1" and version["aliases"] == ["challenger"]
     assert "accuracy" in version["metrics"]
@@ -295,6 +296,8 @@ def test_failed_run_reports_the_step_and_error(api: Api, jp_root_dir: Path, trac
     assert [(s["name"], s["state"]) for s in run["steps"]] == [("boom", "failed")]
     assert "ZeroDivisionError" in run["error"]
     assert any("ZeroDivisionError" in line for line in run["log"])
+    history = api.get("runs", path="fail.ipynb")[1]["runs"]
+    assert "ZeroDivisionError" in history[0]["error"]  # the panel's Recent runs say why
 
 
 def test_run_input_errors(api: Api, flow: Path, jp_root_dir: Path) -> None:

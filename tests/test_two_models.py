@@ -93,6 +93,8 @@ def test_each_model_step_registers_its_own_model_once(
         ("train_full", FULL, {"challenger": "1"}),
         ("train_small", SMALL, {"challenger": "1"}),
     ]
+    # GET models/<name> names the step that registers the model
+    assert api.model_versions(folder, SMALL, tracking_uri=tracking_uri)["step"] == "train_small"
     assert_no_global_store(tmp_path)
 
 

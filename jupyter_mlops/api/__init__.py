@@ -23,6 +23,7 @@ from jupyter_mlops.api.deployment import (
     serve,
 )
 from jupyter_mlops.api.exporting import EXPORT_TARGETS, ExportOptions, ExportResult, export
+from jupyter_mlops.api.live_runs import live_run, live_runs, pipeline_folder, settle_live_run
 from jupyter_mlops.api.monitor_model import monitor
 from jupyter_mlops.api.monitoring_overview import monitoring, monitoring_report
 from jupyter_mlops.api.packaging import PackageOptions, PackageResult, package
@@ -91,6 +92,8 @@ __all__ = [
     "get_local_deployment",
     "history",
     "list_local_deployments",
+    "live_run",
+    "live_runs",
     "load_pipeline",
     "load_unsaved_pipeline",
     "model_names",
@@ -99,6 +102,7 @@ __all__ = [
     "monitoring",
     "monitoring_report",
     "package",
+    "pipeline_folder",
     "pipeline_model_versions",
     "pipeline_name",
     "plan_run",
@@ -114,6 +118,7 @@ __all__ = [
     "run_tests",
     "score",
     "serve",
+    "settle_live_run",
     "store_usage",
     "tracking_uri_for",
     "trigger",
@@ -253,7 +258,7 @@ def model_versions(
     from jupyter_mlops.tracking.history import version_gates
 
     uri = tracking_uri_for(target, tracking_uri)
-    models = _pipeline_models(target)
+    models = _pipeline_models(target, name)
     if not store_configured(uri):
         return {"name": name, "aliases": {}, "versions": [], **models}
     versions = [info.to_json() for info in list_model_versions(uri, name, limit)]
@@ -265,14 +270,16 @@ def model_versions(
     return {"name": name, "aliases": aliases, "versions": versions, **models}
 
 
-def _pipeline_models(target: str | Path) -> dict[str, list[str]]:
-    """``{"models": [...]}``: the registered models of the pipeline at ``target``, which a
-    front end then asks for one by one; {} when ``target`` is no pipeline with a model."""
+def _pipeline_models(target: str | Path, name: str) -> dict[str, Any]:
+    """``{"models": [...], "step": ...}``: the registered models of the pipeline at
+    ``target``, which a front end then asks for one by one, and the ``--model`` step that
+    registers ``name`` (None: none of them); {} when ``target`` is no pipeline with a model."""
     try:
-        names = list(model_names(target).values())
+        names = model_names(target)
     except MlopsError:
         return {}
-    return {"models": names} if names else {}
+    step = next((s for s, found in names.items() if found == name), None)
+    return {"models": list(names.values()), "step": step} if names else {}
 
 
 def model_names(target: str | Path | Pipeline) -> dict[str, str]:
@@ -301,13 +308,15 @@ def promote(
     alias: str = "champion",
     force: bool = False,
     tracking_uri: str | None = None,
+    model: str | None = None,
 ) -> Promotion:
-    """Move ``alias`` of the model of ``target`` (folder, notebook or model name) to
-    ``version`` (default: the challenger); a rejected version only with ``force``."""
+    """Move ``alias`` of the model of ``target`` (folder, notebook or model name; ``model``
+    names one of a pipeline's models) to ``version`` (default: the challenger); a rejected
+    version only with ``force``."""
     from jupyter_mlops.registry.promotion import promote as move_alias
     from jupyter_mlops.registry.promotion import resolve_model
 
-    name, uri = resolve_model(target, tracking_uri)
+    name, uri = resolve_model(target, tracking_uri, model)
     return move_alias(uri, name, version=version, alias=alias, force=force)
 
 

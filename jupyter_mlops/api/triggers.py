@@ -232,6 +232,7 @@ def _fire(
         engine=options.engine,
         tracking_uri=options.tracking_uri,
         run_tags=tags,
+        source="trigger",
     )
     names = [step.name for step in load_pipeline(result.folder).steps]
     progress = options.progress_for(names) if options.progress_for else nullcontext(None)

@@ -34,6 +34,7 @@ from jupyter_mlops.execute.executors.base import (
 )
 from jupyter_mlops.execute.executors.resources import pipeline_resources
 from jupyter_mlops.execute.executors.threads import run_dag
+from jupyter_mlops.execute.live_record import LiveProgress, LiveRecord, env_run_id, run_source
 from jupyter_mlops.execute.progress import StepProgress
 from jupyter_mlops.execute.run_lock import pipeline_lock
 from jupyter_mlops.execute.run_result import RunResult, StepResult
@@ -48,6 +49,7 @@ from jupyter_mlops.quality.gates.config import read_gates
 from jupyter_mlops.tracking.gitinfo import project_root
 from jupyter_mlops.tracking.preflight import check_tracking_store
 from jupyter_mlops.tracking.store import resolve_tracking_uri
+from jupyter_mlops.tracking.tags import STARTED_FROM
 
 
 @dataclass
@@ -67,6 +69,7 @@ class RunOptions:
     track: bool = True
     progress: StepProgress | None = None
     run_tags: dict[str, str] = field(default_factory=dict)  # more tags of the MLflow parent run
+    source: str | None = None  # panel, widget, cli, ci, trigger (None: live_record.run_source)
 
 
 def run_pipeline(folder: str | Path, options: RunOptions | None = None) -> RunResult:
@@ -92,6 +95,8 @@ def check_run_options(options: RunOptions) -> None:
     engine (also when every step would come from the cache), a negative worker count, and
     ``--only`` with ``--from`` (one would silently win)."""
     check_engine_name(options.engine)
+    run_source(options.source)  # a bad source or run id is refused before anything runs
+    env_run_id()
     check_executor(options.executor, executor_settings(options))
     if options.workers < 0:
         raise MlopsError(
@@ -170,6 +175,7 @@ class _Run:
         )
         stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
         self.work_root = Path(self.store.root) / "runs" / stamp
+        self.run_id, self.source = env_run_id() or stamp, run_source(options.source)
         self.results = {
             s.name: StepResult(s.name, params={p: self.params[p] for p in s.params})
             for s in self.pipeline.steps
@@ -182,6 +188,13 @@ class _Run:
         self._interrupted = False  # Ctrl-C: steps killed by the engine's close are not reported
 
     def execute(self) -> RunResult:
+        self.live = LiveRecord.of_run(
+            self.file, self.run_id, self.source, self.params, self.considered
+        )
+        self.progress = LiveProgress(self.live, self.options.progress)
+        return self.live.follow(self._execute_all)
+
+    def _execute_all(self) -> RunResult:
         steps = [s for s in self.pipeline.steps if s.name in self.considered]
         upstream = {s.name: s.upstream() for s in steps}
         state = RunState.begin(self.work_root.parent, self.work_root.name)
@@ -196,6 +209,7 @@ class _Run:
         finally:
             if self._engine is not None:
                 self._engine.close()
+        self.live.recording()
         context = AfterRun(
             self.file,
             self._result(),
@@ -204,7 +218,7 @@ class _Run:
             track=self.options.track,
             tracking_uri=self.options.tracking_uri,
             run_state=state,
-            run_tags=self.options.run_tags,
+            run_tags={**self.options.run_tags, STARTED_FROM: self.source},
         )
         return run_after_chain(context)
 
@@ -332,8 +346,7 @@ class _Run:
         return sum(1 for name in self.considered if self.results[name].status == StepStatus.NOT_RUN)
 
     def _progress(self, event: str, *args: Any) -> None:
-        if self.options.progress is not None:
-            getattr(self.options.progress, event)(*args)
+        getattr(self.progress, event)(*args)
 
     def _read(self, relative: str) -> str:
         path = self.file.folder / relative

@@ -36,6 +36,7 @@ class Promotion:
     previous: str | None  # the version the alias pointed at before (None: not set)
     gate: str | None  # the version's gate outcome (None: not gated)
     forced: bool = False
+    gate_reasons: str | None = None  # the reasons recorded with the gate outcome
 
     def describe(self) -> str:
         """E.g. ``classification: champion 1 → 2 (gate: validated)``."""
@@ -85,7 +86,8 @@ def promote(
         move = move_alias(client, name, alias, version, "promote", gate=gate, note=note)
         if forced:
             client.set_model_version_tag(name, version, FORCED_TAG.format(alias=alias), "true")
-    return Promotion(name, alias, version, move.from_version, gate, forced)
+    recorded = tags.get(REASONS_TAG) or None
+    return Promotion(name, alias, version, move.from_version, gate, forced, recorded)
 
 
 def registered_aliases(client: Any, name: str, tracking_uri: str) -> dict[str, str]:

@@ -82,3 +82,19 @@ def runs_of(path: Path, name: str, limit: int) -> dict[str, Any]:
 def models_of(path: Path, name: str, limit: int) -> dict[str, Any]:
     """``GET models/<name>``: versions with aliases, metrics and gate tags."""
     return api.model_versions(path, name, limit)
+
+
+def promote(path: Path, name: str, version: str | None, alias: str, force: bool) -> dict[str, Any]:
+    """``POST models/<name>/promote``: move ``alias`` of model ``name`` (in the store runs of
+    ``path`` use) to ``version``; what moved, with the version's gate outcome and reason."""
+    done = api.promote(name, version, alias, force, api.tracking_uri_for(path), model=name)
+    outcome = {"validated": "passed", "rejected": "failed"}.get(done.gate or "", "none")
+    return {
+        "name": done.name,
+        "alias": done.alias,
+        "version": done.version,
+        "previous": done.previous,
+        "forced": done.forced,
+        "gate": {"outcome": outcome, "reason": done.gate_reasons},
+        "message": done.describe(),
+    }

@@ -28,10 +28,9 @@ from jupyter_mlops.server.api_error import ApiError
 from jupyter_mlops.server.request_limits import (
     check_model_name,
     check_name,
-    check_params,
     parse_json_object,
 )
-from jupyter_mlops.server.run_manager import ManagedRun, RunConflict, RunManager, RunNotFound
+from jupyter_mlops.server.run_manager import RunConflict, RunManager, RunNotFound
 
 T = TypeVar("T")
 ROOT_SETTING = "jupyter_mlops.root"
@@ -220,57 +219,6 @@ class ExtractHandler(MlopsHandler):
         self.reply(done)
 
 
-class RunsHandler(MlopsHandler):
-    """``POST run {path, params?, engine?, force?}`` starts a run (202); ``GET run`` lists the
-    runs this server remembers."""
-
-    @web.authenticated
-    async def get(self) -> None:
-        runs = [run.snapshot(log_lines=0) for run in self.run_manager.runs()]
-        self.reply({"runs": runs})
-
-    @web.authenticated
-    async def post(self) -> None:
-        body = self.json_body()
-        target = self.resolve(body.get("path"))
-        params, engine, force = _run_options(body)
-        run = await self.call(self._start, target, params, engine, force)
-        self.reply(run.snapshot(), status=202)
-
-    def _start(
-        self, target: Path, params: dict[str, Any], engine: str | None, force: bool
-    ) -> ManagedRun:
-        folder, pipeline, values = actions.run_plan(target, params)
-        self.inside_root(folder, "pipeline folder")
-        return self.run_manager.start(
-            target,
-            folder=folder,
-            pipeline=pipeline.name,
-            steps=[step.name for step in pipeline.steps],
-            label=self.relative(target),
-            params=params,
-            values=values,
-            engine=engine,
-            force=force,
-            cwd=self.root,
-        )
-
-
-class RunHandler(MlopsHandler):
-    """``GET run/<id>`` (state, steps, log tail, summary); ``DELETE run/<id>`` cancels."""
-
-    @web.authenticated
-    async def get(self, run_id: str) -> None:
-        lines = self.query_int("log", 200)
-        run = await self.call(self.run_manager.get, run_id)
-        self.reply(run.snapshot(log_lines=lines))
-
-    @web.authenticated
-    async def delete(self, run_id: str) -> None:
-        run = await self.call(self.run_manager.cancel, run_id)
-        self.reply(run.snapshot(), status=202)
-
-
 class HistoryHandler(MlopsHandler):
     """``GET runs?pipeline=&path=&limit=``: recent pipeline runs recorded in MLflow."""
 
@@ -322,6 +270,7 @@ ENDPOINTS = (
     "run/<id>",
     "runs",
     "models/<name>",
+    "models/<name>/promote",
     "deployments",
     "deployments/rollback",
     "deployments/deploy",
@@ -331,23 +280,12 @@ ENDPOINTS = (
 )
 
 
-def _run_options(body: dict[str, Any]) -> tuple[dict[str, Any], str | None, bool]:
-    params = check_params(body.get("params") or {})
-    engine = body.get("engine")
-    if engine is not None and (
-        not isinstance(engine, str) or not engine.isidentifier() or len(engine) > 100
-    ):
-        raise ApiError(400, "'engine' must be an engine name such as 'papermill' or 'inprocess'")
-    force = body.get("force", False)
-    if not isinstance(force, bool):
-        raise ApiError(400, "'force' must be true or false")
-    return params, engine, force
-
-
 def handlers(base_url: str) -> list[tuple[str, type[MlopsHandler]]]:
     """The URL patterns of the REST API under ``base_url``."""
     from jupyter_mlops.server.deployments import deployment_handlers  # it imports this module
     from jupyter_mlops.server.monitoring import monitoring_handlers
+    from jupyter_mlops.server.promote import PromoteHandler
+    from jupyter_mlops.server.runs import RunHandler, RunsHandler
 
     prefix = base_url.rstrip("/") + "/jupyter-mlops"
     return [
@@ -358,6 +296,7 @@ def handlers(base_url: str) -> list[tuple[str, type[MlopsHandler]]]:
         (prefix + "/run/([0-9a-zA-Z_-]+)", RunHandler),
         (prefix + "/runs", HistoryHandler),
         (prefix + "/models/([^/]+)", ModelHandler),
+        (prefix + "/models/([^/]+)/promote", PromoteHandler),
         *deployment_handlers(base_url),
         *monitoring_handlers(base_url),
         (prefix + "(?:/.*)?", NotFoundHandler),

@@ -5,7 +5,8 @@ process group. Its stderr is read line by line: step events (``cli.progress.Prog
 update the per-step state, other lines go to a bounded log tail; stdout is the ``run --json``
 summary. Cancelling sends SIGTERM to the process group and to every descendant (kernels start
 in sessions of their own), then SIGKILL to whatever is left after a grace period. Finished runs
-are remembered for a while. Every method is thread-safe.
+are remembered for a while. Every method is thread-safe. A run's id is also its live record's
+(``JUPYTER_MLOPS_RUN_ID``, source ``panel``: ``execute/live_record.py``).
 """
 
 from __future__ import annotations
@@ -85,9 +86,11 @@ class ManagedRun:
                 "path": self.target,
                 "pipeline": self.pipeline,
                 "params": dict(self.params),
+                "source": "panel",
                 "status": self.status,
                 "recording": self.status == "running" and self._steps_done(),
                 "started": _iso(self.started_at),
+                "ended": None if self.ended is None else _iso(self.started_at + elapsed),
                 "elapsed": round(elapsed, 3),
                 "steps": [step.to_json(now) for step in self.steps.values()],
                 "log": list(self.log)[-log_lines:] if log_lines > 0 else [],
@@ -225,6 +228,8 @@ class RunManager:
                         f"pipeline '{other.pipeline}' is already running (run {other.id})",
                         name=other.id,
                     )
+            run_id = secrets.token_hex(8)  # also the run's live record (execute/live_record.py)
+            live = {"JUPYTER_MLOPS_RUN_ID": run_id, "JUPYTER_MLOPS_RUN_SOURCE": "panel"}
             process = subprocess.Popen(
                 self.command(target, params, engine, force),
                 stdin=subprocess.DEVNULL,
@@ -234,11 +239,11 @@ class RunManager:
                 encoding="utf-8",
                 errors="replace",
                 cwd=str(cwd) if cwd is not None else None,
-                env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, **(env or {}), **live, "PYTHONUNBUFFERED": "1"},
                 start_new_session=True,  # its own process group, away from the server's signals
             )
             run = ManagedRun(
-                id=secrets.token_hex(8),
+                id=run_id,
                 target=label or str(target),
                 folder=str(folder.resolve()),
                 pipeline=pipeline,
@@ -312,6 +317,13 @@ class RunManager:
             run.on_stderr_line(line.rstrip("\n"))
         exit_code = run.process.wait()
         reader.join()
+        with run.lock:
+            cancelled = run.status == "cancelling"
+        if cancelled:  # stopped by a signal: its live record says so before the run ends
+            from jupyter_mlops.api import settle_live_run
+
+            with contextlib.suppress(OSError):
+                settle_live_run(run.folder, run.id, "cancelled", "cancelled")
         run.on_exit(exit_code, "".join(chunks))
 
     def _terminate(self, run: ManagedRun) -> None:

@@ -70,6 +70,8 @@ def run_json(run: Any) -> dict[str, Any]:
         "mlops_status": data.tags.get(tags.STATUS),
         "model_version": data.tags.get(tags.MODEL_VERSION),
         "source": data.tags.get(tags.SOURCE, "pipeline"),
+        "started_from": data.tags.get(tags.STARTED_FROM),
+        "error": data.tags.get(tags.ERROR) or data.tags.get(tags.REASON),
         "git_commit": data.tags.get(tags.GIT_COMMIT),
         "gate": data.tags.get(tags.GATE),
         "metrics": dict(sorted(data.metrics.items())),

@@ -29,3 +29,4 @@ TRAFFIC_PREFIX = "mlops.traffic."
 TRIGGER = "mlops.trigger"  # on a parent run a trigger started: the trigger's name
 TRIGGER_KIND = "mlops.trigger.kind"  # schedule | new_data | drift | decay
 TRIGGER_REASON = "mlops.trigger.reason"  # why it fired, with the measured figures
+STARTED_FROM = "mlops.started_from"  # on a parent run: panel | widget | cli | ci | trigger

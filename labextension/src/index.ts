@@ -13,6 +13,7 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { IStateDB } from '@jupyterlab/statedb';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStatusBar } from '@jupyterlab/statusbar';
 
 import { MlopsApi } from './core/api';
 import { PanelModel } from './core/model';
@@ -21,6 +22,7 @@ import { registerCommands } from './lab/commands';
 import { createPanel } from './lab/createPanel';
 import { DagTab } from './lab/dagTab';
 import { addDeploymentsSection } from './lab/deployments';
+import { startLiveRuns } from './lab/liveWatch';
 import { addMonitoringSection } from './lab/monitoring';
 import { NotebookFollower } from './lab/notebookFollower';
 import { followSettings, IPanelSettings } from './lab/settings';
@@ -37,7 +39,8 @@ function activate(
   restorer: ILayoutRestorer | null,
   palette: ICommandPalette | null,
   settingRegistry: ISettingRegistry | null,
-  stateDB: IStateDB | null
+  stateDB: IStateDB | null,
+  statusBar: IStatusBar | null
 ): IMlopsPanel {
   const api = new MlopsApi();
   // the parameters form's edited values, per notebook, kept across page reloads
@@ -58,6 +61,8 @@ function activate(
   if (settingRegistry) {
     void followSettings(settingRegistry, PLUGIN_ID, settings, () => model.notify());
   }
+  // runs started anywhere: the panel follows them, notifications, badges, status bar
+  startLiveRuns({ app, tracker, model, panel, api, statusBar });
   void follower.start();
   void model.checkServer();
   return panel;
@@ -69,7 +74,7 @@ const plugin: JupyterFrontEndPlugin<IMlopsPanel> = {
     'Side panel of jupyter_mlops: pipeline steps, DAG, extract, run, models, deployments, monitoring.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry, IStateDB],
+  optional: [ILayoutRestorer, ICommandPalette, ISettingRegistry, IStateDB, IStatusBar],
   provides: IMlopsPanel,
   activate
 };

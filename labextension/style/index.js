@@ -1,1 +1,4 @@
 import './base.css';
+import './layout.css';
+import './runs.css';
+import './live.css';

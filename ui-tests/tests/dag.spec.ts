@@ -151,19 +151,21 @@ test.describe('the DAG', () => {
     const steps = panel.getByTestId('mlops-steps');
     const dag = panel.getByTestId('mlops-dag-box');
 
+    // narrow: the graph first (above the fold), the steps list under it
     await page.sidebar.setWidth(360, 'right');
     let [list, graph] = [
       (await steps.boundingBox())!,
       (await dag.boundingBox())!
     ];
-    expect(graph.y).toBeGreaterThanOrEqual(list.y + list.height - 1);
+    expect(list.y).toBeGreaterThanOrEqual(graph.y + graph.height - 1);
 
+    // wide: side by side, the graph on the left
     await page.setViewportSize({ width: 1600, height: 900 });
     await page.sidebar.setWidth(820, 'right');
     await expect
-      .poll(async () => (await dag.boundingBox())!.y)
-      .toBeLessThan(list.y + list.height);
+      .poll(async () => (await steps.boundingBox())!.y)
+      .toBeLessThan(graph.y + graph.height);
     [list, graph] = [(await steps.boundingBox())!, (await dag.boundingBox())!];
-    expect(graph.x).toBeGreaterThanOrEqual(list.x + list.width);
+    expect(list.x).toBeGreaterThanOrEqual(graph.x + graph.width);
   });
 });

@@ -6,8 +6,10 @@ session ran; ``html.py`` draws them, ``state.py`` updates them during a run.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.pipeline.params import ParameterError, parse_value
@@ -104,3 +106,27 @@ def parse_param_texts(texts: Mapping[str, str], declared: Mapping[str, Any]) -> 
             )
         values[name] = parse_value(text.strip())
     return values
+
+
+def shown_path(path: str | Path, base: str | Path | None = None) -> str:
+    """``path`` as the panel shows it: relative to ``base`` (default: the working folder)
+    when it is inside it, else relative with at most two ``..``, else its name alone."""
+    target = Path(path)
+    if not target.is_absolute():
+        return target.as_posix()
+    start = Path(base) if base is not None else Path.cwd()
+    try:
+        relative = Path(os.path.relpath(target, start))
+    except ValueError:  # another drive (Windows)
+        return target.name
+    if relative.parts[:3] == ("..", "..", ".."):
+        return target.name
+    return relative.as_posix()
+
+
+def shown_uri(uri: str, base: str | Path | None = None) -> str:
+    """A tracking URI as the panel shows it: a SQLite file by its ``shown_path``."""
+    prefix = "sqlite:///"
+    if uri.startswith(prefix):
+        return prefix + shown_path(uri[len(prefix) :], base)
+    return uri

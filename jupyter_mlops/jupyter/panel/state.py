@@ -30,6 +30,7 @@ from jupyter_mlops.jupyter.panel.rows import (
     parse_param_texts,
     rows_from_pipeline,
     rows_from_session,
+    shown_path,
 )
 
 if TYPE_CHECKING:
@@ -169,7 +170,8 @@ class PanelModel:
             pipeline = self._scan()
             folder, changed = self._write(pipeline)
             done = f"{len(changed)} files written" if changed else "no file changed"
-            self._say("success", f"Extracted {len(pipeline.steps)} steps into {folder}/ ({done})")
+            into = shown_path(folder)
+            self._say("success", f"Extracted {len(pipeline.steps)} steps into {into}/ ({done})")
             return folder
 
         return self._act("extract", extract)
@@ -188,7 +190,7 @@ class PanelModel:
                 self.update_row(row.name, status=StepStatus.WAITING, seconds=None, error=None)
             steps = f"{len(pipeline.steps)} steps"
             self._say("info", f"Running {pipeline.name} ({steps}, {engine} engine)…")
-            options = api.RunOptions(params=params, engine=engine, track=track)
+            options = api.RunOptions(params=params, engine=engine, track=track, source="widget")
             options.tracking_uri, options.progress = self.explicit_tracking_uri, PanelProgress(self)
             self.result = result = api.run(folder, options)
             self._report(result)
@@ -281,7 +283,8 @@ class PanelModel:
             count = f"{len(errors.errors)} extraction error" + "s" * (len(errors.errors) > 1)
             self._say(
                 "error",
-                f"{count} in {self.notebook}: fix the notebook, save it and try again",
+                f"{count} in {shown_path(self.notebook or '')}: fix the notebook, save it and "
+                "try again",
                 [str(error) for error in errors.errors],
             )
         except MlopsError as error:

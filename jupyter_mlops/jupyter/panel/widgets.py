@@ -1,11 +1,14 @@
 """ipywidgets adapter: ``%mlops panel`` shows a notebook's pipeline inside the notebook.
 
-Header and parameters (``Text`` fields pre-filled from the parameters cell), Refresh /
-Extract / Run / Cancel buttons, the steps table with live per-step progress, the DAG, and
-the registered model versions with one line of monitoring per model. Only standard ipywidgets 8 widgets (HTML, Text, Button,
-Dropdown, Checkbox, HBox, VBox) and no front-end code of our own, so it works wherever
-ipywidgets does: JupyterLab, Notebook 7, VS Code. ipywidgets is imported when a panel is
-built, never by ``%load_ext``; mlflow only when a store exists to list models from.
+Header (paths relative to the working folder), parameters (a grid of labels and ``Text``
+fields pre-filled from the parameters cell), Refresh / Extract / Run / Cancel buttons, the
+latest run of the pipeline started elsewhere (CLI, the JupyterLab panel: its live record),
+the steps table with live per-step progress beside the DAG (the JupyterLab panel's state
+look), and, folded in an Accordion, the registered model versions with one line of
+monitoring per model. Only standard ipywidgets 8 widgets (HTML, Text, Button, Dropdown,
+Checkbox, Label, HBox, VBox, GridBox, Accordion) and no front-end code of our own, so it
+works wherever ipywidgets does: JupyterLab, Notebook 7, VS Code. ipywidgets is imported when
+a panel is built, never by ``%load_ext``; mlflow only when a store exists to list models from.
 
 Extract and Run work in a background thread, so the notebook stays usable during a run.
 Run uses the ``inprocess`` engine by default (no kernel start per step, no papermill import
@@ -18,20 +21,24 @@ from __future__ import annotations
 import shlex
 import threading
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlops import api
 from jupyter_mlops.errors import MlopsError, NotebookError
 from jupyter_mlops.execute.status import StepStatus
 from jupyter_mlops.jupyter.panel import html as panel_html
-from jupyter_mlops.jupyter.panel.rows import param_text
+from jupyter_mlops.jupyter.panel.dag_svg import dag_svg
+from jupyter_mlops.jupyter.panel.rows import param_text, shown_path, shown_uri
 from jupyter_mlops.jupyter.panel.state import DEFAULT_ENGINE, ENGINES, PanelModel
-from jupyter_mlops.pipeline import dag
 
 if TYPE_CHECKING:
     from jupyter_mlops.jupyter.session import StepRecord, StepSession
 
 TICK_SECONDS = 0.5  # how often elapsed times of running steps are redrawn
+LIVE_POLL_SECONDS = 1.0  # how often a run going on elsewhere is read again
+OWN_SOURCE = "widget"  # the live records' source of runs started from these panels
 
 
 def open_panel(shell: Any, session: StepSession, args: str = "") -> Panel:
@@ -50,7 +57,8 @@ def open_panel(shell: Any, session: StepSession, args: str = "") -> Panel:
     else:
         notebook, found_by = find_notebook(shell.user_ns)
         if notebook is not None and not notebook.is_file():
-            notebook, found_by = None, f"{notebook} from {found_by} is not a saved file"
+            found_by = f"{shown_path(notebook)} is not saved yet"
+            notebook = None
     return build_panel(notebook, found_by=found_by, session_steps=lambda: session.steps)
 
 
@@ -84,37 +92,51 @@ class Panel:
         self._lock = threading.RLock()
         self._threads: list[threading.Thread] = []
         self._working = threading.Event()  # set from a click until its action ends
-        self._graph: list[tuple[str, list[str]]] | None = None
+        self._dag_shown: str | None = None
         self._defaults: dict[str, str] = {}
+        self._closed = threading.Event()
+        self._follower: threading.Thread | None = None
         self.header = w.HTML()
         self.param_inputs: dict[str, Any] = {}
-        self.params = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.params = w.GridBox(
+            layout=w.Layout(
+                grid_template_columns="max-content minmax(8em, 22em)",
+                grid_gap="2px 12px",
+                align_items="center",
+            )
+        )
         self.refresh_button = self._button("Refresh", "re-read the saved notebook and models")
         self.extract_button = self._button("Extract", "write the pipeline package")
         self.run_button = self._button("Run", "extract, then run the pipeline", "primary")
-        self.cancel_button = self._button("Cancel", "stop at the next step boundary", "warning")
+        self.cancel_button = self._button("Cancel", "no run to cancel")
         self.cancel_button.disabled = True
         self.engine = w.Dropdown(
             options=list(ENGINES), value=engine, description="engine", layout={"width": "200px"}
         )
         self.track = w.Checkbox(value=True, description="record in MLflow", indent=False)
         self.message = w.HTML()
-        self.steps = w.HTML()
-        self.dag = w.HTML()
+        self.live = w.HTML()
+        self.steps = w.HTML(layout={"flex": "1 1 420px", "min_width": "0"})
+        self.dag = w.HTML(layout={"flex": "0 1 auto", "min_width": "0"})
         self.models = w.HTML()
         buttons = [self.refresh_button, self.extract_button, self.run_button, self.cancel_button]
         controls = w.HBox([*buttons, self.engine, self.track], layout={"flex_flow": "row wrap"})
+        self.secondary = w.Accordion(children=[self.models], titles=("Models and monitoring",))
+        self.secondary.selected_index = None  # folded: the panel stays short
         self.widget = w.VBox(
             [
                 self.header,
+                w.HTML(panel_html.section_title("Parameters")),
                 self.params,
                 controls,
                 self.message,
-                self.steps,
-                w.HTML(panel_html.section_title("DAG")),
-                self.dag,
-                w.HTML(panel_html.section_title("Model versions")),
-                self.models,
+                self.live,
+                w.HTML(panel_html.section_title("Steps and DAG")),
+                w.HBox(
+                    [self.steps, self.dag],
+                    layout={"flex_flow": "row wrap", "align_items": "flex-start"},
+                ),
+                self.secondary,
             ],
             layout={"padding": "4px 8px", "width": "100%"},
         )
@@ -132,10 +154,50 @@ class Panel:
     # ---------------------------------------------------------------- actions
 
     def refresh(self) -> None:
-        """Re-read the notebook (quick, in this thread), then the models (in the background)."""
+        """Re-read the notebook (quick, in this thread), then the models and the latest run
+        started elsewhere (in the background)."""
         self.model.refresh()
         self.render()
         self._background(self.load_models)
+        self._follow_live_runs()
+
+    def close(self) -> None:
+        """Stop following runs started elsewhere and close the widgets."""
+        self._closed.set()
+        self.widget.close()
+
+    def latest_run_elsewhere(self) -> dict[str, Any] | None:
+        """The newest live record of the pipeline not started from a notebook panel; None
+        before extraction or when there is none."""
+        folder = self.model.folder
+        if self.model.pipeline is None or folder is None or not folder.is_dir():
+            return None
+        try:
+            records = api.live_runs(folder)
+        except MlopsError:
+            return None
+        return next((r for r in records if r.get("source") != OWN_SOURCE), None)
+
+    def _follow_live_runs(self) -> None:
+        """Start following the latest run started elsewhere (one follower at a time; not part
+        of ``wait``: a run elsewhere may last long)."""
+        if self._follower is not None and self._follower.is_alive():
+            return
+        self._follower = threading.Thread(
+            target=self.follow_live_run, name="mlops-panel-live", daemon=True
+        )
+        self._follower.start()
+
+    def follow_live_run(self) -> None:
+        """Show the latest run started elsewhere; while it runs, read it again every
+        ``LIVE_POLL_SECONDS`` until it ends or the panel is closed."""
+        while True:
+            record = self.latest_run_elsewhere()
+            self.live.value = panel_html.live_run_html(record) if record else ""
+            if record is None or record.get("status") != "running":
+                return
+            if self._closed.wait(LIVE_POLL_SECONDS):
+                return
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for background work (a run, loading models); False if still busy."""
@@ -186,7 +248,11 @@ class Panel:
     def _set_busy(self, busy: bool) -> None:
         for button in (self.refresh_button, self.extract_button, self.run_button):
             button.disabled = busy
-        self.cancel_button.disabled = not busy
+        # a disabled Cancel has no warning colour, so it does not look pressable
+        cancel = self.cancel_button
+        cancel.disabled = not busy
+        cancel.button_style = "warning" if busy else ""
+        cancel.tooltip = "stop at the next step boundary" if busy else "no run to cancel"
 
     def load_models(self) -> None:
         """Show the registered versions of every model of the pipeline (when a store exists)."""
@@ -203,7 +269,8 @@ class Panel:
         uri = self.model.tracking_uri()
         if not store_configured(uri):
             self.models.value = panel_html.note_html(
-                f"No MLflow store at {uri} yet: a run with 'record in MLflow' creates it."
+                f"No MLflow store at {shown_uri(uri)} yet: a run with 'record in MLflow' "
+                "creates it."
             )
             return
         self.models.value = panel_html.note_html(f"Loading versions of {', '.join(names)}…")
@@ -230,7 +297,7 @@ class Panel:
             return title + panel_html.note_html(str(error), "error")
         if not versions:
             return title + panel_html.note_html(
-                f"No registered versions of model '{name}' in {uri} yet "
+                f"No registered versions of model '{name}' in {shown_uri(uri)} yet "
                 "(a run whose step declares --model registers one)."
             )
         return title + panel_html.models_table(versions)
@@ -244,25 +311,26 @@ class Panel:
             self._sync_params()
             self.message.value = panel_html.message_html(self.model.message)
             self.render_steps()
-            graph = self.model.graph()
-            if graph != self._graph:
-                self._graph = graph
-                svg = dag.render_svg(graph) if graph else ""
-                self.dag.value = svg or panel_html.note_html("No steps yet.")
 
     def render_steps(self) -> None:
-        """Redraw the steps table only (progress ticks)."""
+        """Redraw the steps table and the DAG (its boxes show the steps' states)."""
         with self._lock:
-            self.steps.value = panel_html.steps_table(self.model.snapshot())
+            rows = self.model.snapshot()
+            self.steps.value = panel_html.steps_table(rows)
+            svg = dag_svg(rows) or panel_html.note_html("No steps yet.")
+            if svg != self._dag_shown:  # ticks change durations only: the graph stays
+                self._dag_shown = self.dag.value = svg
 
     def _title(self) -> tuple[str, str]:
         model = self.model
-        if model.pipeline is not None:
-            where = f"{model.notebook} (found: {model.found_by})"
-            return f"Pipeline {model.pipeline.name}", f"{where} → {model.folder}/"
-        if model.notebook is not None:
-            return f"Notebook {model.notebook.name}", str(model.notebook)
-        return "Steps run in this session", f"notebook not found ({model.found_by})"
+        notebook = model.notebook
+        if model.pipeline is not None and notebook is not None:
+            folder = f" → {shown_path(model.folder, notebook.parent)}/" if model.folder else ""
+            return f"Pipeline {model.pipeline.name}", f"{shown_path(notebook)}{folder}"
+        if notebook is not None:
+            return f"Notebook {notebook.name}", shown_path(notebook)
+        why = model.found_by if model.found_by.endswith("not saved yet") else "not known"
+        return "Steps run in this session", f"the notebook of this kernel is {why}"
 
     def _sync_params(self) -> None:
         """One Text field per parameter; kept when the names stay, defaults follow edits."""
@@ -273,21 +341,31 @@ class Panel:
         defaults = {name: param_text(value) for name, value in declared.items()}
         if list(defaults) != list(self.param_inputs):
             self.param_inputs = {
-                name: w.Text(
-                    value=text,
-                    description=name,
-                    style={"description_width": "initial"},
-                    layout={"width": "auto", "margin": "2px 12px 2px 0"},
-                )
+                name: w.Text(value=text, layout={"width": "auto", "margin": "1px 0"})
                 for name, text in defaults.items()
             }
-            self.params.children = tuple(self.param_inputs.values())
+            self.params.children = tuple(
+                child
+                for name, field in self.param_inputs.items()
+                for child in (self._param_label(name, declared[name]), field)
+            )
         else:
             for name, text in defaults.items():
                 field = self.param_inputs[name]
                 if field.value == self._defaults.get(name):  # not edited: follow the notebook
                     field.value = text
         self._defaults = defaults
+
+    @staticmethod
+    def _param_label(name: str, default: Any) -> Any:
+        """A parameter's label: its name, then its type in the muted colour."""
+        import ipywidgets as w
+
+        return w.HTML(
+            f'<span style="font-family: {panel_html.CODE_FONT}; color: {panel_html.FG};">'
+            f'{escape(name)}</span> <span style="color: {panel_html.MUTED}; '
+            f'font-size: 0.85em;">{escape(type(default).__name__)}</span>'
+        )
 
     @staticmethod
     def _button(description: str, tooltip: str, style: str = "") -> Any:

@@ -8,8 +8,10 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { parseDeployments, parseRollback, parseRollout } from './deployments';
+import { ILiveRunsApi, parseLiveRuns } from './liveRuns';
 import { parseMonitoring } from './monitoring';
 import { parsePipelineReply } from './pipeline';
+import { parsePromotion } from './promotion';
 import {
   isRecord,
   parseExtract,
@@ -24,10 +26,13 @@ import {
   IDeploymentsApi,
   IDeploymentsJSON,
   IExtractReply,
+  ILiveRunJSON,
   IMlopsApi,
   IModelsJSON,
   IMonitoringApi,
   IMonitoringJSON,
+  IPromoteRequest,
+  IPromotionJSON,
   IRunHistory,
   IRunRequest,
   IRolloutJSON,
@@ -49,7 +54,7 @@ function xsrfCookie(): string | null {
   return cookie.match('\\b_xsrf=([^;]*)\\b')?.[1] ?? null;
 }
 
-export class MlopsApi implements IMlopsApi, IDeploymentsApi, IMonitoringApi {
+export class MlopsApi implements IMlopsApi, IDeploymentsApi, IMonitoringApi, ILiveRunsApi {
   constructor(
     private readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()
   ) {}
@@ -107,8 +112,9 @@ export class MlopsApi implements IMlopsApi, IDeploymentsApi, IMonitoringApi {
     return parseRunSnapshot(await this.post('run', request));
   }
 
-  async runStatus(id: string): Promise<IRunStatusJSON> {
-    return parseRunSnapshot(await this.request(`run/${encodeURIComponent(id)}`, { log: '20' }));
+  async runStatus(id: string, path?: string): Promise<IRunStatusJSON> {
+    const query: Record<string, string> = path ? { log: '20', path } : { log: '20' };
+    return parseRunSnapshot(await this.request(`run/${encodeURIComponent(id)}`, query));
   }
 
   async cancelRun(id: string): Promise<IRunStatusJSON> {
@@ -121,12 +127,25 @@ export class MlopsApi implements IMlopsApi, IDeploymentsApi, IMonitoringApi {
     return parseRunList(await this.request('run'));
   }
 
+  /**
+   * `GET run?path=`: every run of the notebook's pipeline, started anywhere, newest first
+   * (without log tails: the run followed in the panel has its own).
+   */
+  async liveRuns(path: string): Promise<ILiveRunJSON[]> {
+    return parseLiveRuns(await this.request('run', { path, log: '0' }));
+  }
+
   async history(path: string): Promise<IRunHistory> {
     return parseRunHistory(await this.request('runs', { path, limit: '5' }));
   }
 
   async models(name: string, path: string): Promise<IModelsJSON> {
     return parseModels(await this.request(`models/${encodeURIComponent(name)}`, { path }));
+  }
+
+  async promote(request: IPromoteRequest): Promise<IPromotionJSON> {
+    const { name, ...body } = request;
+    return parsePromotion(await this.post(`models/${encodeURIComponent(name)}/promote`, body));
   }
 
   async deployments(path: string): Promise<IDeploymentsJSON> {

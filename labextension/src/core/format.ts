@@ -50,3 +50,36 @@ export function mlflowRunUrl(
   }
   return `${base.replace(/\/+$/, '')}/#/experiments/${experimentId}/runs/${runId}`;
 }
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function asDate(value: string | number | Date | null | undefined): Date | null {
+  if (value === null || value === undefined || value === '') {
+    return null;
+  }
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isFinite(date.getTime()) ? date : null;
+}
+
+/**
+ * A time in local time as every list of the panel shows it: "2 Dec 21:15" (the year added
+ * when it is not the current one: "2 Dec 2025 21:15"); '' for a missing or unreadable one.
+ */
+export function formatDateTime(
+  value: string | number | Date | null | undefined,
+  now: Date = new Date()
+): string {
+  const date = asDate(value);
+  if (!date) {
+    return '';
+  }
+  const year = date.getFullYear() === now.getFullYear() ? '' : ` ${date.getFullYear()}`;
+  const time = `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
+  return `${date.getDate()} ${MONTHS[date.getMonth()]}${year} ${time}`;
+}
+
+/** The full local date and time (seconds and time zone), for a title attribute. */
+export function fullDateTime(value: string | number | Date | null | undefined): string {
+  const date = asDate(value);
+  return date ? date.toString() : '';
+}

@@ -7,13 +7,21 @@
 
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { rerunTexts } from './compare';
 import { Debouncer } from './debounce';
 import { IParamField, ParamStore, paramFields, runBlocker, runParams, withEdit } from './paramForm';
 import { errorsByCell, isErrorReply, rowsWithErrors, stepRows, unattachedErrors } from './pipeline';
 import { IRunState } from './run';
 import { RunTracker } from './runTracker';
 import { INITIAL_STATE, INotebookHandle, IPanelState, notebookState } from './state';
-import { ApiError, IMlopsApi, IModelsJSON } from './types';
+import {
+  ApiError,
+  ILiveRunJSON,
+  IMlopsApi,
+  IModelsJSON,
+  IPromotionJSON,
+  IRunStatusJSON
+} from './types';
 import { FRONTEND_VERSION } from './version';
 
 export const SCAN_DELAY_MS = 500;
@@ -263,7 +271,7 @@ export class PanelModel {
         ? `${reply.changed.length} file${reply.changed.length === 1 ? '' : 's'} changed`
         : 'no file changed';
       const message = `Extracted ${reply.steps.length} steps into ${reply.folder}/ (${changed})`;
-      this.update({ extract: { busy: false, message, failed: false } });
+      this.update({ extract: { busy: false, message, failed: false, files: reply.changed } });
     } catch (error) {
       const errors = error instanceof ApiError ? error.details.errors : undefined;
       this.update({
@@ -293,9 +301,58 @@ export class PanelModel {
     );
   }
 
+  /**
+   * Set the form to a recorded run's parameter values (marked as changed where they are
+   * not the defaults) and start a run with them, as Run does.
+   */
+  async rerun(params: Record<string, string>): Promise<void> {
+    this.keepParamEdits(rerunTexts(params, this._state.pipeline));
+    await this.run();
+  }
+
+  /**
+   * Move `alias` of model `name` to `version` (`force`: even though the gate rejected it),
+   * then read the models again; the reply or the ApiError (409: rejected) is returned.
+   */
+  async promote(
+    name: string,
+    version: string,
+    alias: string,
+    force: boolean
+  ): Promise<IPromotionJSON | ApiError> {
+    const path = this.handle?.path;
+    if (!path || !this.api.promote) {
+      return new ApiError(0, 'this server cannot promote versions');
+    }
+    try {
+      return await this.api.promote({ name, version, alias, force, path });
+    } catch (error) {
+      return error instanceof ApiError ? error : new ApiError(0, messageOf(error));
+    } finally {
+      await this.loadRecords();
+    }
+  }
+
+  /** The live runs of notebook `path` (newest first), listed in Recent runs when followed. */
+  showRuns(path: string, runs: readonly ILiveRunJSON[]): void {
+    if (this.handle?.path === path) {
+      this.update({ liveRuns: runs });
+    }
+  }
+
   /** Cancel the run going on. */
   async cancel(): Promise<void> {
     await this.tracker.cancel();
+  }
+
+  /**
+   * The runs of notebook `path` started anywhere (the live runs, newest first): a new one
+   * of the followed notebook is shown and followed like a run started here.
+   */
+  observeRuns(path: string, runs: readonly IRunStatusJSON[]): void {
+    if (this.handle?.path === path && this.serverUsable) {
+      this.tracker.observe(path, runs);
+    }
   }
 
   private onRun(run: IRunState): void {

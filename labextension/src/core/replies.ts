@@ -169,7 +169,9 @@ function parseRunRecord(value: unknown): IRunRecord {
     model_version: text(run.model_version),
     gate: text(run.gate),
     metrics: numbers(run.metrics),
-    params: strings(run.params)
+    params: strings(run.params),
+    started_from: text(run.started_from),
+    error: text(run.error)
   };
 }
 
@@ -211,7 +213,8 @@ export function parseModels(value: unknown): IModelsJSON {
     name: text(reply.name) ?? '',
     aliases: strings(reply.aliases),
     versions: reply.versions.map(parseModelVersion),
-    models: isStringArray(reply.models) ? reply.models : []
+    models: isStringArray(reply.models) ? reply.models : [],
+    step: text(reply.step)
   };
 }
 

@@ -26,6 +26,8 @@ export interface IRunState {
   message: string | null;
   /** Every parameter's value in the run, once the server said (null before). */
   params: Record<string, unknown> | null;
+  /** Where the run was started (panel, widget, cli, ci, trigger); null: not said. */
+  source: string | null;
 }
 
 export type RunEvent =
@@ -49,7 +51,8 @@ export const IDLE_RUN: IRunState = {
   recording: false,
   gate: null,
   message: null,
-  params: null
+  params: null,
+  source: null
 };
 
 const ACTIVE: ReadonlySet<RunPhase> = new Set(['starting', 'running', 'cancelling']);
@@ -94,6 +97,7 @@ function applyStatus(state: IRunState, status: IRunStatusJSON): IRunState {
     recording: !finished && status.recording,
     gate: status.gate ?? state.gate,
     params: status.params ?? state.params,
+    source: status.source ?? state.source,
     message: status.error ?? (phase === 'cancelled' ? 'cancelled' : null)
   };
 }

@@ -1,8 +1,9 @@
 /**
- * Drives one run through the REST API: start (`POST run`), poll (`GET run/<id>`) until it
- * ends, cancel (`DELETE run/<id>`), or pick up a run the server already has for the
- * notebook (after a page reload). State changes go through `runReducer`; every new state
- * is handed to `onChange`. No DOM, no JupyterLab.
+ * Drives one run through the REST API: start (`POST run`), poll (`GET run/<id>?path=`)
+ * until it ends, cancel (`DELETE run/<id>`), pick up a run the server already has for the
+ * notebook (after a page reload), or follow a run of the notebook started anywhere else
+ * (`observe`, fed by the live runs). State changes go through `runReducer`; every new
+ * state is handed to `onChange`. No DOM, no JupyterLab.
  */
 
 import { IDLE_RUN, IRunState, isRunActive, RunEvent, runReducer } from './run';
@@ -24,6 +25,10 @@ export class RunTracker {
   /** Bumped by `detach`, so replies to requests made before are ignored. */
   private generation = 0;
   private failures = 0;
+  /** The notebook whose runs are followed (polls ask with it, to find runs started elsewhere). */
+  private path: string | null = null;
+  /** The run the live runs showed last as the notebook's current one. */
+  private observedId: string | null = null;
 
   constructor(
     private readonly api: IMlopsApi,
@@ -48,18 +53,22 @@ export class RunTracker {
     this.generation++;
     this.stopPolling();
     this.state = IDLE_RUN;
+    this.path = null;
+    this.observedId = null;
   }
 
   /** Show the latest run the server has for `path`, and follow it while it goes on. */
   async attach(path: string): Promise<void> {
     const generation = this.generation;
+    this.path = path;
     let runs: IRunStatusJSON[];
     try {
       runs = await this.api.activeRuns();
     } catch {
       return; // nothing to pick up: the panel works without it
     }
-    if (generation !== this.generation || isRunActive(this.state)) {
+    // a run started or observed meanwhile is newer than what the server remembers
+    if (generation !== this.generation || this.state.phase !== 'idle') {
       return;
     }
     const mine = runs.filter(run => run.path === path);
@@ -83,6 +92,7 @@ export class RunTracker {
       return;
     }
     const generation = this.generation;
+    this.path = request.path;
     this.failures = 0;
     this.dispatch({ type: 'start', steps });
     try {
@@ -107,6 +117,26 @@ export class RunTracker {
     if (this.state.phase === 'cancelling') {
       await this.sendCancel();
     }
+    this.schedulePoll();
+  }
+
+  /**
+   * The runs of notebook `path` (newest first) as the live runs see them: when a new one
+   * is the current (a run started from the CLI, a widget, another tab) and none is going on
+   * here, follow it. A run already shown, or one the user moved away from, is left alone.
+   */
+  observe(path: string, runs: readonly IRunStatusJSON[]): void {
+    const current = runs.find(run => run.status === 'running') ?? runs[0];
+    if (!current || current.id === this.observedId) {
+      return;
+    }
+    this.observedId = current.id;
+    if (isRunActive(this.state) || current.id === this.state.id) {
+      return;
+    }
+    this.path = path;
+    this.failures = 0;
+    this.dispatch({ type: 'attach', status: current });
     this.schedulePoll();
   }
 
@@ -164,7 +194,7 @@ export class RunTracker {
     }
     const generation = this.generation;
     try {
-      const status = await this.api.runStatus(id);
+      const status = await this.api.runStatus(id, this.path ?? undefined);
       if (generation !== this.generation) {
         return;
       }

@@ -5,7 +5,7 @@
 
 import { IStepRow } from './pipeline';
 import { IDLE_RUN, IRunState } from './run';
-import { IExtractionError, IModelsJSON, IPipelineJSON, IRunHistory } from './types';
+import { IExtractionError, ILiveRunJSON, IModelsJSON, IPipelineJSON, IRunHistory } from './types';
 
 /** The notebook the panel follows, as the model needs it (the plugin wraps a NotebookPanel). */
 export interface INotebookHandle {
@@ -26,6 +26,8 @@ export interface IActionState {
   busy: boolean;
   message: string | null;
   failed: boolean;
+  /** Files the action wrote or removed (relative to the server root), when it says. */
+  files?: readonly string[];
 }
 
 export interface IPanelState {
@@ -50,6 +52,8 @@ export interface IPanelState {
   /** The versions of every registered model of the pipeline, in notebook order. */
   models: IModelsJSON[] | null;
   recordsMessage: string | null;
+  /** The runs of the notebook's pipeline started anywhere (live records), newest first. */
+  liveRuns?: readonly ILiveRunJSON[];
 }
 
 export const IDLE_ACTION: IActionState = { busy: false, message: null, failed: false };
@@ -69,7 +73,8 @@ export function notebookState(path: string | null): Partial<IPanelState> {
     paramTexts: {},
     history: null,
     models: null,
-    recordsMessage: null
+    recordsMessage: null,
+    liveRuns: []
   };
 }
 

@@ -4,6 +4,9 @@
  * through. No JupyterLab imports here: tests hand the model a fake implementation.
  */
 
+import type { IPromoteRequest, IPromotionJSON } from './promotion';
+export type { IPromoteRequest, IPromotionJSON } from './promotion';
+
 /** One step as `jupyter mlops show --json` prints it. */
 export interface IStepJSON {
   name: string;
@@ -82,6 +85,8 @@ export interface IRunStatusJSON {
   error: string | null;
   /** Every parameter's value in the run (defaults included), when the server says. */
   params: Record<string, unknown> | null;
+  /** Where the run was started: panel | widget | cli | ci | trigger, when the server says. */
+  source?: string | null;
 }
 
 /** A model gate's decision (`summary.gates` of a finished run). */
@@ -106,6 +111,10 @@ export interface IRunRecord {
   gate: string | null;
   metrics: Record<string, number>;
   params: Record<string, string>;
+  /** Where the run was started: panel | widget | cli | ci | trigger, when recorded. */
+  started_from?: string | null;
+  /** Why a failed run failed, when recorded. */
+  error?: string | null;
 }
 
 export interface IRunHistory {
@@ -139,6 +148,8 @@ export interface IModelsJSON {
    * server knows them; the panel asks for each one by name.
    */
   models?: string[];
+  /** The `--model` step that registers this model, when the server says. */
+  step?: string | null;
 }
 
 /** A REST call that failed: the HTTP status (0 when the server was unreachable) and message. */
@@ -170,12 +181,15 @@ export interface IMlopsApi {
   extract(path: string): Promise<IExtractReply>;
   /** Start a run; a run already going for the same pipeline is an ApiError 409. */
   startRun(request: IRunRequest): Promise<IRunStatusJSON>;
-  runStatus(id: string): Promise<IRunStatusJSON>;
+  /** `path`: the notebook, so the server also finds runs started elsewhere (live records). */
+  runStatus(id: string, path?: string): Promise<IRunStatusJSON>;
   cancelRun(id: string): Promise<IRunStatusJSON>;
   /** The runs the server remembers (to pick up a run after a page reload). */
   activeRuns(): Promise<IRunStatusJSON[]>;
   history(path: string): Promise<IRunHistory>;
   models(name: string, path: string): Promise<IModelsJSON>;
+  /** Move `alias` of model `name` to `version`; a gate-rejected version is ApiError 409. */
+  promote?(request: IPromoteRequest): Promise<IPromotionJSON>;
 }
 
 /** One served version of a deploy target's service, with its metrics since it started. */
@@ -380,4 +394,19 @@ export interface IMonitoringApi {
   monitoring(path: string): Promise<IMonitoringJSON>;
   /** The URL of `GET monitoring/report` for `model`, to open as a page in a new tab. */
   reportUrl(path: string, model: string): string;
+}
+
+/**
+ * One run of `GET run?path=`: a run of the pipeline started anywhere (panel, widget, CLI,
+ * CI, trigger), as its live record (or the server's own snapshot) says.
+ */
+export interface ILiveRunJSON extends IRunStatusJSON {
+  /** panel | widget | cli | ci | trigger (null: a server that does not say). */
+  source: string | null;
+  /** ISO 8601 UTC. */
+  started: string | null;
+  ended: string | null;
+  /** The first step that failed, with its traceback (user code frames). */
+  failed_step: string | null;
+  traceback: string | null;
 }

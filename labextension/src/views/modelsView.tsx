@@ -1,17 +1,19 @@
 /**
- * The Models section (registered versions: aliases, metrics, gate outcome) and the recent
- * runs recorded in MLflow.
+ * The Models section: the registered versions of each model of the pipeline, each
+ * labelled "<model> · step <step>", with aliases, metrics, gate outcome, the run that
+ * registered it and "Promote to @champion" (see promoteView.tsx).
  */
 
 import * as React from 'react';
 
-import { IModelsJSON, IModelVersionJSON, IRunHistory } from '../core/types';
-import { HistoryList } from './historyList';
+import { formatMetric, modelLabel } from '../core/compare';
+import { formatDateTime, fullDateTime } from '../core/format';
+import { IModelsJSON, IModelVersionJSON } from '../core/types';
+import { PromoteAction, PromoteControl } from './promoteView';
 import { SectionHead } from './sectionHead';
 
-function formatMetric(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toPrecision(4);
-}
+/** The alias "Promote" moves. */
+export const PROMOTE_ALIAS = 'champion';
 
 function Metrics(props: { metrics: Record<string, number> }) {
   const entries = Object.entries(props.metrics).sort(([a], [b]) => (a < b ? -1 : 1));
@@ -44,18 +46,24 @@ function Gate(props: { version: IModelVersionJSON }) {
 
 function VersionItem(props: {
   version: IModelVersionJSON;
+  model: IModelsJSON;
   runLink: (id: string) => React.ReactNode;
+  onPromote: PromoteAction;
 }) {
-  const { version } = props;
-  const created = version.created_ms ? new Date(version.created_ms).toLocaleString() : '';
+  const { version, model } = props;
+  const label = modelLabel(model.name, model.step);
   return (
     <li
       className="jp-mlops-ModelVersion"
       data-testid="mlops-model-version"
       data-version={version.version}
+      data-model={model.name}
     >
       <div className="jp-mlops-ModelHead">
         <strong>v{version.version}</strong>
+        <span className="jp-mlops-ModelLabel" data-testid="mlops-model-label">
+          {label}
+        </span>
         {version.aliases.map(alias => (
           <span
             key={alias}
@@ -66,35 +74,53 @@ function VersionItem(props: {
             @{alias}
           </span>
         ))}
-        <span className="jp-mlops-ModelDate">{created}</span>
+        <span className="jp-mlops-ModelDate" title={fullDateTime(version.created_ms || null)}>
+          {formatDateTime(version.created_ms || null)}
+        </span>
       </div>
       <Metrics metrics={version.metrics} />
       <Gate version={version} />
       {version.pipeline_run_id && (
         <div className="jp-mlops-ModelRun">run {props.runLink(version.pipeline_run_id)}</div>
       )}
+      <PromoteControl
+        model={model.name}
+        label={label}
+        version={version.version}
+        alias={PROMOTE_ALIAS}
+        current={version.aliases.includes(PROMOTE_ALIAS)}
+        onPromote={props.onPromote}
+      />
     </li>
   );
 }
 
-export interface IRecordsViewProps {
+export interface IModelsViewProps {
   /** Every registered model of the pipeline (one per `--model` step). */
   models: IModelsJSON[] | null;
-  history: IRunHistory | null;
   message: string | null;
   runLink: (id: string) => React.ReactNode;
   onReload: () => void;
+  onPromote: PromoteAction;
 }
 
 function VersionList(props: {
-  models: IModelsJSON | undefined;
+  model: IModelsJSON | undefined;
   runLink: (id: string) => React.ReactNode;
+  onPromote: PromoteAction;
 }) {
-  const versions = props.models?.versions ?? [];
-  return versions.length ? (
+  const { model } = props;
+  const versions = model?.versions ?? [];
+  return model && versions.length ? (
     <ul className="jp-mlops-ModelVersions">
       {versions.map(v => (
-        <VersionItem key={v.version} version={v} runLink={props.runLink} />
+        <VersionItem
+          key={v.version}
+          version={v}
+          model={model}
+          runLink={props.runLink}
+          onPromote={props.onPromote}
+        />
       ))}
     </ul>
   ) : (
@@ -104,13 +130,15 @@ function VersionList(props: {
   );
 }
 
-export function ModelsView(props: IRecordsViewProps): JSX.Element {
+export function ModelsView(props: IModelsViewProps): JSX.Element {
   const models = props.models ?? [];
   const single = models.length <= 1;
   return (
     <section className="jp-mlops-Section" data-testid="mlops-models" aria-label="Models">
       <SectionHead reloadTestId="mlops-models-reload" onReload={props.onReload}>
-        <h3>Models{single && models[0]?.name ? `: ${models[0].name}` : ''}</h3>
+        <h3>
+          Models{single && models[0]?.name ? `: ${modelLabel(models[0].name, models[0].step)}` : ''}
+        </h3>
       </SectionHead>
       {props.message && (
         <div className="jp-mlops-Message" data-failed="true">
@@ -118,49 +146,15 @@ export function ModelsView(props: IRecordsViewProps): JSX.Element {
         </div>
       )}
       {single ? (
-        <VersionList models={models[0]} runLink={props.runLink} />
+        <VersionList model={models[0]} runLink={props.runLink} onPromote={props.onPromote} />
       ) : (
         models.map(model => (
           <div key={model.name} data-testid="mlops-model" data-model={model.name}>
-            <h4 className="jp-mlops-ModelName">{model.name}</h4>
-            <VersionList models={model} runLink={props.runLink} />
+            <h4 className="jp-mlops-ModelName">{modelLabel(model.name, model.step)}</h4>
+            <VersionList model={model} runLink={props.runLink} onPromote={props.onPromote} />
           </div>
         ))
       )}
-    </section>
-  );
-}
-
-export function HistoryView(props: IRecordsViewProps): JSX.Element | null {
-  const runs = props.history?.runs ?? [];
-  if (!runs.length) {
-    return null;
-  }
-  return (
-    <section className="jp-mlops-Section" data-testid="mlops-history" aria-label="Recent runs">
-      <HistoryList
-        title="Recent runs"
-        items={runs}
-        rowTestId="mlops-history-run"
-        rowKey={run => run.id}
-        rowData={run => ({ 'data-status': run.mlops_status ?? run.status })}
-        row={run => (
-          <>
-            <span className="jp-mlops-HistoryStatus">
-              {run.mlops_status ?? run.status.toLowerCase()}
-            </span>{' '}
-            {props.runLink(run.id)} <span className="jp-mlops-ModelDate">{run.start ?? ''}</span>
-            {run.model_version && <span> · model v{run.model_version}</span>}
-            {run.gate && (
-              <span className="jp-mlops-Gate" data-gate={run.gate}>
-                {' '}
-                · gate {run.gate}
-              </span>
-            )}
-            <Metrics metrics={run.metrics} />
-          </>
-        )}
-      />
     </section>
   );
 }

@@ -1,16 +1,23 @@
 /**
  * The whole panel as one React tree rendered from `IPanelState`: server banner, notebook
- * line, empty states, errors, steps, DAG, run controls, models and recent runs.
+ * line, empty states, errors, then titled sections: Run (with the parameters), DAG, Steps,
+ * Models (or why there are none), Recent runs.
  */
 
 import * as React from 'react';
 
 import { paramFields } from '../core/paramForm';
+import { recentRuns } from '../core/recentRuns';
+import { isRunActive } from '../core/run';
 import { IPanelState } from '../core/state';
 import { brokenSteps, dagInput } from '../core/pipeline';
 import { DagView } from './dagView';
-import { HistoryView, ModelsView } from './modelsView';
+import { FileOpenerContext } from './extractView';
+import { ModelsView } from './modelsView';
+import { PromoteAction } from './promoteView';
+import { RunsView } from './runsView';
 import { RunView } from './runView';
+import { Section } from './sectionHead';
 import { StepsView } from './stepsView';
 import { IStepStatus, StepState } from '../core/types';
 import { FRONTEND_VERSION } from '../core/version';
@@ -27,6 +34,11 @@ export interface IPanelActions {
   markCell: () => void;
   /** Open the DAG in a main-area tab. */
   openDag: () => void;
+  /** Open a file (relative to the server root) in JupyterLab. */
+  openFile: (path: string) => void;
+  /** Set the form to a recorded run's parameters and run. */
+  rerun: (params: Record<string, string>) => void;
+  promote: PromoteAction;
 }
 
 export interface IPanelViewProps {
@@ -76,6 +88,31 @@ function basename(path: string): string {
   return path.split('/').pop() ?? path;
 }
 
+/** A recorded run can be run again: the pipeline scanned, no run going on. */
+function canRerun(state: IPanelState): boolean {
+  return state.scan === 'ok' && state.rows.length > 0 && !isRunActive(state.run);
+}
+
+/**
+ * Whether the Models section applies: a step of the pipeline registers a model (the
+ * models reply lists them), or the models are not known yet (loading, or a failed read).
+ */
+function hasModelStep(state: IPanelState): boolean {
+  return state.models === null || state.models.some(model => (model.models ?? []).length > 0);
+}
+
+/** In place of the Models section when no step of the notebook registers a model. */
+function NoModelStep() {
+  return (
+    <Section title="Models" id="models">
+      <div className="jp-mlops-Hint" data-testid="mlops-no-model-step">
+        No model step in this notebook: <code>%%mlstep NAME --model VAR</code> registers the value
+        of <code>VAR</code> as a model version after each run.
+      </div>
+    </Section>
+  );
+}
+
 function Body(props: IPanelViewProps) {
   const { state, actions } = props;
   const statuses: Record<string, IStepStatus | undefined> =
@@ -96,19 +133,21 @@ function Body(props: IPanelViewProps) {
   };
   const noSteps = state.scan === 'ok' && state.rows.length === 0;
   return (
-    <>
-      <RunView
-        paramFields={paramFields(state.pipeline, state.paramTexts)}
-        extract={state.extract}
-        run={state.run}
-        canRun={state.scan === 'ok' && state.rows.length > 0}
-        runUrl={props.runUrl}
-        onParam={actions.setParam}
-        onResetParams={actions.resetParams}
-        onExtract={actions.extract}
-        onRun={actions.run}
-        onCancel={actions.cancel}
-      />
+    <FileOpenerContext.Provider value={actions.openFile}>
+      <Section title="Run" id="run">
+        <RunView
+          paramFields={paramFields(state.pipeline, state.paramTexts)}
+          extract={state.extract}
+          run={state.run}
+          canRun={state.scan === 'ok' && state.rows.length > 0}
+          runUrl={props.runUrl}
+          onParam={actions.setParam}
+          onResetParams={actions.resetParams}
+          onExtract={actions.extract}
+          onRun={actions.run}
+          onCancel={actions.cancel}
+        />
+      </Section>
       {state.scanMessage && (
         <div
           className="jp-mlops-Message"
@@ -144,34 +183,45 @@ function Body(props: IPanelViewProps) {
           </button>
         </Empty>
       ) : (
-        <>
-          <div className="jp-mlops-StepsAndDag">
-            <StepsView rows={state.rows} statuses={statuses} onSelect={actions.selectStep} />
-            <DagView
-              steps={dag}
-              states={states}
-              broken={brokenSteps(state.rows)}
-              onSelect={actions.selectStep}
-              onOpen={actions.openDag}
-            />
-          </div>
-        </>
+        <div className="jp-mlops-StepsAndDag">
+          {dag.length > 0 && (
+            <Section title="DAG" id="dag">
+              <DagView
+                steps={dag}
+                states={states}
+                broken={brokenSteps(state.rows)}
+                onSelect={actions.selectStep}
+                onOpen={actions.openDag}
+              />
+            </Section>
+          )}
+          {state.rows.length > 0 && (
+            <Section title="Steps" id="steps" count={state.rows.length}>
+              <StepsView rows={state.rows} statuses={statuses} onSelect={actions.selectStep} />
+            </Section>
+          )}
+        </div>
       )}
-      <ModelsView
+      {hasModelStep(state) ? (
+        <ModelsView
+          models={state.models}
+          message={state.recordsMessage}
+          runLink={runLink}
+          onReload={actions.reloadRecords}
+          onPromote={actions.promote}
+        />
+      ) : (
+        <NoModelStep />
+      )}
+      <RunsView
+        runs={recentRuns(state.history, state.liveRuns ?? [], state.pipeline)}
+        pipeline={state.pipeline}
         models={state.models}
-        history={state.history}
-        message={state.recordsMessage}
+        canRerun={canRerun(state)}
         runLink={runLink}
-        onReload={actions.reloadRecords}
+        onRerun={actions.rerun}
       />
-      <HistoryView
-        models={state.models}
-        history={state.history}
-        message={null}
-        runLink={runLink}
-        onReload={actions.reloadRecords}
-      />
-    </>
+    </FileOpenerContext.Provider>
   );
 }
 

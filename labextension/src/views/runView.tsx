@@ -9,7 +9,9 @@ import * as React from 'react';
 import { formatSeconds } from '../core/format';
 import { IParamField, runBlocker } from '../core/paramForm';
 import { IActionState } from '../core/state';
+import { sourceLabel } from '../core/liveText';
 import { IRunState, isRunActive, runSummary } from '../core/run';
+import { ExtractMessage } from './extractView';
 import { ParamFormView } from './paramFormView';
 
 export interface IRunViewProps {
@@ -75,6 +77,9 @@ export function RunView(props: IRunViewProps): JSX.Element {
   const active = isRunActive(run);
   const elapsed = run.phase !== 'idle' && run.elapsed > 0 ? formatSeconds(run.elapsed) : '';
   const blocker = active ? null : runBlocker(props.paramFields);
+  // The server can cancel only the runs it started (the panel's); null: the server's own.
+  const from = sourceLabel(run.source);
+  const owned = run.source === null || run.source === 'panel';
   return (
     <div className="jp-mlops-Run">
       <div className="jp-mlops-Actions">
@@ -100,8 +105,13 @@ export function RunView(props: IRunViewProps): JSX.Element {
         <button
           className="jp-mlops-Button jp-mod-warn"
           data-testid="mlops-cancel"
-          disabled={!active || run.phase === 'cancelling'}
+          disabled={!active || run.phase === 'cancelling' || !owned}
           onClick={props.onCancel}
+          title={
+            owned
+              ? 'Stop the run (steps going on are stopped)'
+              : `Started from ${from}: stop it where it runs`
+          }
         >
           Cancel
         </button>
@@ -116,14 +126,7 @@ export function RunView(props: IRunViewProps): JSX.Element {
           Run disabled: {blocker}
         </div>
       )}
-      <div
-        className="jp-mlops-Message"
-        data-testid="mlops-extract-message"
-        data-failed={extract.failed}
-        role="status"
-      >
-        {extract.message ?? ''}
-      </div>
+      <ExtractMessage extract={extract} />
       <ParamFormView
         fields={props.paramFields}
         run={run}
@@ -137,6 +140,11 @@ export function RunView(props: IRunViewProps): JSX.Element {
         role="status"
       >
         <span className="jp-mlops-RunSummary">{runSummary(run)}</span>
+        {run.phase !== 'idle' && from && (
+          <span className="jp-mlops-RunFrom" data-testid="mlops-run-from">
+            from {from}
+          </span>
+        )}
         <span className="jp-mlops-RunElapsed">{elapsed}</span>
       </div>
       <RunLink run={run} runUrl={props.runUrl} />

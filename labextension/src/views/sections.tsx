@@ -1,7 +1,8 @@
 /**
- * The widget of one section another plugin added (IMlopsPanel.addSection): a heading, then
- * the section's React content (rendered from the current state again on every change) or
- * its own Lumino widget (detached, never disposed, when the section goes away).
+ * The widget of one section another plugin added (IMlopsPanel.addSection): a heading (the
+ * look of the panel's own sections, views/sectionHead.tsx), then the section's React
+ * content (rendered from the current state again on every change) or its own Lumino widget
+ * (detached, never disposed, when the section goes away).
  */
 
 import { ISignal } from '@lumino/signaling';
@@ -32,6 +33,8 @@ export class SectionWidget extends Panel {
     const head = new Widget();
     head.addClass('jp-mlops-SectionHead');
     const title = document.createElement('h3');
+    title.className = 'jp-mlops-Heading';
+    title.dataset.testid = 'mlops-heading';
     title.textContent = section.title;
     head.node.appendChild(title);
     this.addWidget(head);

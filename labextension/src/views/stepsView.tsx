@@ -1,7 +1,8 @@
 /**
  * The steps list: one row per step with its state and duration (fixed-width columns, so
- * a run's updates never move anything), inputs ← producer, outputs, parameters and any
- * extraction error. The step name is a button that goes to the step's cell.
+ * a run's updates never move anything), inputs ← producer, outputs (every variable it
+ * hands on or keeps as a result, "nothing kept" when none), parameters and any extraction
+ * error. The step name is a button that goes to the step's cell.
  */
 
 import * as React from 'react';
@@ -17,14 +18,21 @@ export interface IStepsViewProps {
   onSelect: (step: string) => void;
 }
 
-function Field(props: { label: string; testid: string; items: React.ReactNode[] }) {
-  if (!props.items.length) {
+function Field(props: {
+  label: string;
+  testid: string;
+  items: React.ReactNode[];
+  /** Shown (muted) when there are no items; without it the field is left out. */
+  none?: string;
+}) {
+  if (!props.items.length && props.none === undefined) {
     return null;
   }
   return (
     <div className="jp-mlops-StepField" data-testid={props.testid}>
       <span className="jp-mlops-StepFieldLabel">{props.label}</span>
       <span className="jp-mlops-StepFieldValue">
+        {!props.items.length && <span className="jp-mlops-StepFieldNone">{props.none}</span>}
         {props.items.map((item, i) => (
           <React.Fragment key={i}>
             {i > 0 && ', '}
@@ -86,6 +94,7 @@ function StepItem(props: {
       <Field
         label="out"
         testid="mlops-step-outputs"
+        none={row.errors.length ? undefined : 'nothing kept'}
         items={row.outputs.map(o => (
           <code key={o}>{o}</code>
         ))}

@@ -1,4 +1,4 @@
-import { mlflowRunUrl, formatSeconds, stateLabel } from '../format';
+import { formatDateTime, formatSeconds, fullDateTime, mlflowRunUrl, stateLabel } from '../format';
 
 describe('durations', () => {
   it('reads like the terminal progress', () => {
@@ -25,5 +25,22 @@ describe('MLflow run links', () => {
     );
     expect(mlflowRunUrl('', '1', 'abc')).toBeNull();
     expect(mlflowRunUrl('http://localhost:5000', null, 'abc')).toBeNull();
+  });
+});
+
+describe('dates', () => {
+  const now = new Date(2026, 11, 2, 22, 0);
+  it('reads "2 Dec 21:15" in local time, with the year when it is not this one', () => {
+    expect(formatDateTime(new Date(2026, 11, 2, 21, 5), now)).toBe('2 Dec 21:05');
+    expect(formatDateTime(new Date(2025, 0, 31, 9, 30).getTime(), now)).toBe('31 Jan 2025 09:30');
+    const iso = new Date(2026, 5, 1, 8, 0).toISOString();
+    expect(formatDateTime(iso, now)).toBe('1 Jun 08:00');
+  });
+
+  it('is empty for a missing or unreadable time', () => {
+    expect(formatDateTime(null, now)).toBe('');
+    expect(formatDateTime('yesterday', now)).toBe('');
+    expect(fullDateTime(undefined)).toBe('');
+    expect(fullDateTime(new Date(2026, 11, 2, 21, 5))).toContain('21:05');
   });
 });

@@ -459,11 +459,15 @@ describe('extract', () => {
     const model = await ready(api, notebook);
     await model.extract();
     expect(notebook.saves).toBe(1);
-    expect(model.state.extract).toEqual({
+    const { files, ...extract } = model.state.extract;
+    expect(extract).toEqual({
       busy: false,
       failed: false,
       message: 'Extracted 5 steps into pipelines/classification/ (21 files changed)'
     });
+    // the changed files, for the panel's list under the message
+    expect(files).toHaveLength(21);
+    expect(files).toContain('pipelines/classification/pipeline.yaml');
   });
 });
 
