@@ -5,7 +5,6 @@ Runs are real ``jupyter mlops run`` subprocesses recording into a real MLflow SQ
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -21,20 +20,9 @@ from nbfactory import write_notebook
 from pytest_jupyter.jupyter_server import *  # noqa: F403
 from test_live_runs import CELLS, LIVE_ENV
 from test_promotion import NAME, add_versions
-from test_server import Api
+from test_server import Api, jp_server_config, no_closed_event_loop_left  # noqa: F401
 
 NOTEBOOK = "work/flow.ipynb"
-
-
-@pytest.fixture(autouse=True)
-def no_closed_event_loop_left(jp_asyncio_loop: Any) -> Any:
-    yield
-    asyncio.set_event_loop(None)
-
-
-@pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_mlops.server": True}}}
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from nbfactory import write_notebook
+from test_widgets import wait_for
 
 from jupyter_mlops.execute.live_record import live_dir
 from jupyter_mlops.jupyter.panel import html as panel_html
@@ -39,13 +40,6 @@ pytestmark = pytest.mark.timeout(300)
 
 def text_of(html: str) -> str:
     return TAG.sub("", html)
-
-
-def wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.artifacts.store import DEFAULT_DIRNAME, write_json_atomic
 from jupyter_mlops.errors import MlopsError, RunCancelled
+from jupyter_mlops.execute.pids import pid_exists
 from jupyter_mlops.execute.status import StepStatus
 
 if TYPE_CHECKING:
@@ -322,12 +323,4 @@ def _process_alive(data: dict[str, Any]) -> bool:
     pid = data.get("pid")
     if data.get("host") != socket.gethostname():
         return True
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return isinstance(pid, int) and pid_exists(pid)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.artifacts.store import write_json_atomic
+from jupyter_mlops.execute.pids import pid_exists
 from jupyter_mlops.execute.run_lock import holder_info
 
 RUNNING = "running"
@@ -148,13 +149,7 @@ class RunState:
         a run of a tool version without the lock."""
         if self.host != socket.gethostname() or self.pid == os.getpid():
             return False
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return pid_exists(self.pid)
 
     def abandoned_reason(self) -> tuple[str, str]:
         """(MLflow status, reason) to close this earlier run's parent run with."""

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from jupyter_mlops.deploy.rollout.service_client import ServiceClient
 from jupyter_mlops.errors import DeployError
+from jupyter_mlops.execute.pids import pid_exists
 
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 30.0
@@ -115,13 +116,7 @@ def process_alive(pid: int) -> bool:
             return False
     except ChildProcessError:
         pass  # not our child
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_exists(pid)
 
 
 def is_service(pid: int) -> bool:

@@ -197,19 +197,6 @@ export function runSeconds(start: string | null, end: string | null): number | n
   return Number.isFinite(from) && Number.isFinite(to) && to >= from ? (to - from) / 1000 : null;
 }
 
-const SOURCES: Record<string, string> = {
-  panel: 'panel',
-  widget: 'widget',
-  cli: 'CLI',
-  ci: 'CI',
-  trigger: 'trigger'
-};
-
-/** Where a run was started, as the panel says it (panel, widget, CLI, CI, trigger). */
-export function sourceLabel(startedFrom: string | null): string | null {
-  return startedFrom ? (SOURCES[startedFrom] ?? startedFrom) : null;
-}
-
 /** "<model> · step <step>" (the model alone when its step is unknown). */
 export function modelLabel(model: string, step: string | null | undefined): string {
   return step ? `${model} · step ${step}` : model;

@@ -6,30 +6,15 @@
 
 import * as React from 'react';
 
-import { formatMetric, modelLabel } from '../core/compare';
+import { modelLabel } from '../core/compare';
 import { formatDateTime, fullDateTime } from '../core/format';
 import { IModelsJSON, IModelVersionJSON } from '../core/types';
 import { PromoteAction, PromoteControl } from './promoteView';
+import { Metrics } from './metrics';
 import { SectionHead } from './sectionHead';
 
 /** The alias "Promote" moves. */
 export const PROMOTE_ALIAS = 'champion';
-
-function Metrics(props: { metrics: Record<string, number> }) {
-  const entries = Object.entries(props.metrics).sort(([a], [b]) => (a < b ? -1 : 1));
-  if (!entries.length) {
-    return null;
-  }
-  return (
-    <div className="jp-mlops-Metrics" data-testid="mlops-metrics">
-      {entries.map(([name, value]) => (
-        <span key={name} className="jp-mlops-Metric">
-          {name} <strong>{formatMetric(value)}</strong>
-        </span>
-      ))}
-    </div>
-  );
-}
 
 function Gate(props: { version: IModelVersionJSON }) {
   const { gate, gate_reasons: reasons } = props.version;

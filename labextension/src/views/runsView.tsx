@@ -8,19 +8,14 @@
 
 import * as React from 'react';
 
-import {
-  compareWithAliases,
-  formatMetric,
-  recordedParams,
-  runSeconds,
-  sourceLabel,
-  toggleSelection
-} from '../core/compare';
+import { compareWithAliases, recordedParams, runSeconds, toggleSelection } from '../core/compare';
+import { sourceLabel } from '../core/liveText';
 import { formatDateTime, formatSeconds, fullDateTime } from '../core/format';
 import { IRecentRun } from '../core/recentRuns';
 import { IModelsJSON, IPipelineJSON, IRunRecord } from '../core/types';
 import { AliasDeltas, CompareView } from './compareView';
 import { HistoryList } from './historyList';
+import { Metrics } from './metrics';
 
 const STATUS_ICONS: Record<string, string> = {
   succeeded: '✓',
@@ -32,22 +27,6 @@ const STATUS_ICONS: Record<string, string> = {
 
 function statusOf(run: IRunRecord): string {
   return run.mlops_status ?? run.status.toLowerCase();
-}
-
-function Metrics(props: { metrics: Record<string, number> }) {
-  const entries = Object.entries(props.metrics).sort(([a], [b]) => (a < b ? -1 : 1));
-  if (!entries.length) {
-    return null;
-  }
-  return (
-    <div className="jp-mlops-Metrics" data-testid="mlops-metrics">
-      {entries.map(([name, value]) => (
-        <span key={name} className="jp-mlops-Metric">
-          {name} <strong>{formatMetric(value)}</strong>
-        </span>
-      ))}
-    </div>
-  );
 }
 
 function Params(props: { run: IRunRecord; pipeline: IPipelineJSON | null }) {

@@ -14,7 +14,6 @@ import {
   recordedParams,
   rerunTexts,
   runSeconds,
-  sourceLabel,
   toggleSelection
 } from '../compare';
 import { IModelsJSON, IModelVersionJSON } from '../types';
@@ -151,14 +150,6 @@ describe('a recorded run', () => {
     expect(runSeconds('2026-12-02T21:15:00Z', '2026-12-02T21:16:05.500Z')).toBe(65.5);
     expect(runSeconds('2026-12-02T21:15:00Z', null)).toBeNull();
     expect(runSeconds('not a date', '2026-12-02T21:15:00Z')).toBeNull();
-  });
-
-  it('says where it was started', () => {
-    expect(sourceLabel('cli')).toBe('CLI');
-    expect(sourceLabel('ci')).toBe('CI');
-    expect(sourceLabel('panel')).toBe('panel');
-    expect(sourceLabel('airflow')).toBe('airflow');
-    expect(sourceLabel(null)).toBeNull();
   });
 });
 
