@@ -121,8 +121,8 @@ ui-test: $(KERNELSPEC) $(CHROMIUM) $(UI_DEPS) labextension ## End-to-end tests o
 
 .PHONY: screenshots
 
-screenshots: $(CHROMIUM) ## Re-take docs/panel-light.png, docs/panel-dark.png (the end-to-end flow test), docs/panel-{light,dark}-{1280,1920}.png (the themes test), docs/widget-panel-{light,dark}.png and docs/monitor-report.png
-	JUPYTER_MLOPS_SCREENSHOTS=docs $(MAKE) --no-print-directory ui-test UI_TEST_ARGS="tests/pipeline-flow.spec.ts tests/themes.spec.ts tests/widget.spec.ts"
+screenshots: $(CHROMIUM) ## Re-take docs/panel-light.png, docs/panel-dark.png (the end-to-end flow test), docs/panel-{light,dark}-{1280,1920}.png (the themes test), docs/widget-panel-{light,dark}.png, docs/panel-{compare,runs}.png (the runs test) and docs/monitor-report.png
+	JUPYTER_MLOPS_SCREENSHOTS=docs $(MAKE) --no-print-directory ui-test UI_TEST_ARGS="tests/pipeline-flow.spec.ts tests/themes.spec.ts tests/widget.spec.ts tests/runs.spec.ts"
 	JUPYTER_MLOPS_SCREENSHOTS=docs CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -q tests/monitor/test_report_browser.py
 
 # The JupyterLab panel (labextension/, TypeScript): npm ci from the committed lock file, built

@@ -38,7 +38,10 @@ async function recentRuns(panel: Locator): Promise<Locator> {
 }
 
 /** Wait until Recent runs lists `count` runs, the newest one succeeded. */
-async function newestSucceeded(panel: Locator, count: number): Promise<Locator> {
+async function newestSucceeded(
+  panel: Locator,
+  count: number
+): Promise<Locator> {
   const history = panel.getByTestId('mlops-history');
   await expect(history.locator('details > summary')).toHaveText(
     `Recent runs (${count})`,
@@ -120,7 +123,9 @@ test('compare two runs, re-run one, promote a version', async ({
   await expect(
     older.locator('[data-testid="mlops-run-param"][data-param="max_depth"]')
   ).toHaveAttribute('data-changed', 'false');
-  await expect(older.getByTestId('mlops-run-source')).toContainText('from panel');
+  await expect(older.getByTestId('mlops-run-source')).toContainText(
+    'from panel'
+  );
   await expect(older.getByTestId('mlops-run-duration')).not.toBeEmpty();
   // Local dates, "2 Dec 21:15", the full time in the title.
   await expect(older.getByTestId('mlops-run-date')).toHaveText(
@@ -150,7 +155,9 @@ test('compare two runs, re-run one, promote a version', async ({
   await expect(param).toContainText('40');
   await expect(param).toContainText('differs');
   await expect(
-    compare.locator('[data-testid="mlops-compare-param"][data-param="max_depth"]')
+    compare.locator(
+      '[data-testid="mlops-compare-param"][data-param="max_depth"]'
+    )
   ).toHaveAttribute('data-differs', 'false');
   const accuracy = compare.locator(
     '[data-testid="mlops-compare-metric"][data-metric="accuracy"]'
@@ -173,7 +180,9 @@ test('compare two runs, re-run one, promote a version', async ({
   await expect(field).toHaveAttribute('data-changed', 'true');
   await expect(field.getByTestId('mlops-param')).toHaveValue('7');
   const rerun = await newestSucceeded(panel, 3);
-  await expect(rerun.getByTestId('mlops-run-source')).toContainText('from panel');
+  await expect(rerun.getByTestId('mlops-run-source')).toContainText(
+    'from panel'
+  );
   await expect(
     rerun.locator('[data-testid="mlops-run-param"][data-param="n_estimators"]')
   ).toContainText('n_estimators=7 (changed)');
@@ -220,13 +229,18 @@ test('compare two runs, re-run one, promote a version', async ({
   await v2.getByTestId('mlops-promote-accept').click();
   const moved = v2.getByTestId('mlops-promote-outcome');
   await expect(moved).toHaveAttribute('data-outcome', 'promoted');
-  await expect(moved).toContainText('v2 is now @champion (was v1) — gate validated');
+  await expect(moved).toContainText(
+    'v2 is now @champion (was v1) — gate validated'
+  );
   await expect(
     v2.locator('[data-testid="mlops-model-alias"][data-alias="champion"]')
   ).toHaveCount(1);
   await expect(
     v1.locator('[data-testid="mlops-model-alias"][data-alias="champion"]')
   ).toHaveCount(0);
+  // v1's "is now @champion" is old news: gone, its Promote button back.
+  await expect(v1.getByTestId('mlops-promote-outcome')).toHaveCount(0);
+  await expect(v1.getByTestId('mlops-model-promote')).toBeVisible();
 
   // Every other run now says how it compares with the champion (v2).
   const vs = (await recentRuns(panel))

@@ -29,7 +29,7 @@ export interface IPromoteProps {
   label: string;
   version: string;
   alias: string;
-  /** The version already holds the alias: no button (an outcome stays shown). */
+  /** The version holds the alias: no button; a promotion's outcome shows while it does. */
   current: boolean;
   onPromote: PromoteAction;
 }
@@ -96,6 +96,12 @@ function Outcome(props: { outcome: PromotionOutcome; onForce: () => void }) {
 
 export function PromoteControl(props: IPromoteProps): JSX.Element {
   const [phase, setPhase] = React.useState<Phase>({ step: 'idle' });
+  const movedAway = phase.step === 'done' && phase.outcome.kind === 'promoted' && !props.current;
+  React.useEffect(() => {
+    if (movedAway) {
+      setPhase({ step: 'idle' }); // the alias went to another version since: the news is old
+    }
+  }, [movedAway]);
   const send = async (force: boolean) => {
     setPhase({ step: 'busy' });
     const result = await props.onPromote(props.model, props.version, props.alias, force);
