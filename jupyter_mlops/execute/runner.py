@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.artifacts.shared_store import open_shared_store
 from jupyter_mlops.artifacts.store import ArtifactStore
-from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.errors import MlopsError, RunCancelled
 from jupyter_mlops.execute.after_run import AfterRun, run_after_chain
 from jupyter_mlops.execute.cache import (
     CacheEntry,
@@ -127,33 +128,23 @@ def step_selection(pipeline_file: PipelineFile, options: RunOptions) -> tuple[se
             )
     if options.only:
         selected = set(options.only)
-        return selected | _ancestors(pipeline_file, selected), selected
+        return selected | _reachable(selected, lambda n: pipeline.step(n).upstream()), selected
     forced = set(names) if options.force else set()
     if options.from_step:
-        forced |= {options.from_step} | _descendants(pipeline_file, options.from_step)
+        forced |= {options.from_step} | _reachable({options.from_step}, pipeline.downstream)
     return set(names), forced
 
 
-def _ancestors(pipeline_file: PipelineFile, names: set[str]) -> set[str]:
+def _reachable(start: set[str], neighbours: Callable[[str], Iterable[str]]) -> set[str]:
+    """The steps reached from ``start`` through ``neighbours`` (``start`` itself excluded)."""
     found: set[str] = set()
-    todo = list(names)
+    todo = list(start)
     while todo:
-        for parent in pipeline_file.pipeline.step(todo.pop()).upstream():
-            if parent not in found:
-                found.add(parent)
-                todo.append(parent)
-    return found - names
-
-
-def _descendants(pipeline_file: PipelineFile, name: str) -> set[str]:
-    found: set[str] = set()
-    todo = [name]
-    while todo:
-        for child in pipeline_file.pipeline.downstream(todo.pop()):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
+        for other in neighbours(todo.pop()):
+            if other not in found:
+                found.add(other)
+                todo.append(other)
+    return found - start
 
 
 class _Run:
@@ -207,8 +198,9 @@ class _Run:
             self._interrupted = True
             raise
         finally:
-            if self._engine is not None:
-                self._engine.close()
+            with self._engine_lock:  # an engine being started is closed once it has started
+                if self._engine is not None:
+                    self._engine.close()
         self.live.recording()
         context = AfterRun(
             self.file,
@@ -322,6 +314,8 @@ class _Run:
 
     def _get_engine(self) -> Engine:
         with self._engine_lock:
+            if self._interrupted:  # Ctrl-C came while this step waited: start nothing more
+                raise RunCancelled("the run was interrupted before this step started")
             if self._engine is None:  # workers first: the first step waits for them
                 self._engine = get_executor(self.options.executor, executor_settings(self.options))
                 self._engine.prepare(

@@ -195,6 +195,69 @@ def test_ctrl_c_stops_the_run_with_one_line_and_exit_130(
     assert states == {"first": "cached", "second": "ran"}
 
 
+# Ctrl-C while the first step's engine is being made (a real SIGINT, in a child process so
+# pytest never sees it). The engine here is a stand-in whose steps wait until it is closed:
+# a run that lost track of it would wait for that step; the fix closes it once it exists.
+CTRL_C_AT_ENGINE_START = """
+import faulthandler, json, os, signal, sys, threading, time
+from jupyter_mlops.execute import runner
+from jupyter_mlops.execute.engines.base import StepOutcome
+
+faulthandler.dump_traceback_later(90, exit=False)
+signal.signal(signal.SIGINT, signal.default_int_handler)
+events = []
+
+class EngineClosedLate:
+    def __init__(self):
+        self.closed = threading.Event()
+
+    def prepare(self, *args, **kwargs):
+        events.append("prepared")
+
+    def run(self, job):
+        events.append("run on a closed engine" if self.closed.is_set() else "run")
+        self.closed.wait(120)
+        return StepOutcome(error="stopped")
+
+    def close(self):
+        events.append("closed")
+        self.closed.set()
+
+def make_engine(name, settings):
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.5)  # the main thread takes the Ctrl-C while the engine does not exist yet
+    return EngineClosedLate()
+
+runner.get_executor = make_engine
+try:
+    runner.run_pipeline(sys.argv[1], runner.RunOptions(track=False))
+    print(json.dumps({"interrupted": False}))
+except KeyboardInterrupt:
+    steps = [t for t in threading.enumerate() if t.name.startswith("mlops-step")]
+    for thread in steps:
+        thread.join(60)
+    alive = [t.name for t in steps if t.is_alive()]
+    print(json.dumps({"interrupted": True, "events": events, "steps_alive": alive}))
+    sys.stdout.flush()
+    os._exit(0)  # a step thread still alive must not hold the exit
+"""
+
+
+def test_ctrl_c_while_the_first_engine_starts_runs_no_step(tmp_path: Path) -> None:
+    folder = extracted(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_AT_ENGINE_START, str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["interrupted"], done.stdout
+    assert result["steps_alive"] == []
+    assert result["events"][:1] == ["prepared"] and "closed" in result["events"]
+
+
 def kill_moment(round_index: int, rng: random.Random) -> str:
     """Where round ``round_index`` SIGKILLs the CLI: mid-step, or at a random moment of the
     start (templates or kernels still importing)."""
