@@ -277,6 +277,7 @@ def test_run_to_completion_then_runs_and_models(api: Api, flow: Path, tracking: 
     (version,) = models["versions"]
     assert version["version"] == "1" and version["aliases"] == ["challenger"]
     assert "accuracy" in version["metrics"]
+    assert version["params"]["C"] == "0.5"  # the version's run's parameters
     assert version["gate"] == "validated"
     assert version["gates"] == {"mlops.gate": "validated"}
 

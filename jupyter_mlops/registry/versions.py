@@ -1,8 +1,8 @@
 """The registered versions of a pipeline's model: aliases, metrics, lineage (read-only).
 
-Core module; mlflow is imported only when versions are actually listed. Metrics of a
-version are those of the pipeline run that trained it (the parent of the step run that
-logged the model), without ``duration_seconds``.
+Core module; mlflow is imported only when versions are actually listed. Metrics and
+parameters of a version are those of the pipeline run that trained it (the parent of the
+step run that logged the model), without ``duration_seconds``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class ModelVersionInfo:
     run_id: str | None = None
     pipeline_run_id: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)  # as MLflow recorded them (text)
     gate: str | None = None  # tag mlops.gate: validated | rejected (model validation)
     gate_reasons: str | None = None  # tag mlops.gate.reasons
 
@@ -40,6 +41,7 @@ class ModelVersionInfo:
             "run_id": self.run_id,
             "pipeline_run_id": self.pipeline_run_id,
             "metrics": dict(self.metrics),
+            "params": dict(self.params),
             "gate": self.gate,
             "gate_reasons": self.gate_reasons,
         }
@@ -94,7 +96,7 @@ def version_with_tag(
 
 def _info(client: Any, version: Any, aliases: list[str]) -> ModelVersionInfo:
     run_id = version.run_id or None
-    parent_id, metrics = _pipeline_metrics(client, run_id) if run_id else (None, {})
+    parent_id, metrics, params = _training_run(client, run_id) if run_id else (None, {}, {})
     tags = version.tags or {}
     return ModelVersionInfo(
         name=version.name,
@@ -104,20 +106,21 @@ def _info(client: Any, version: Any, aliases: list[str]) -> ModelVersionInfo:
         run_id=run_id,
         pipeline_run_id=parent_id,
         metrics=metrics,
+        params=params,
         gate=tags.get(GATE),
         gate_reasons=tags.get(GATE_REASONS),
     )
 
 
-def _pipeline_metrics(client: Any, run_id: str) -> tuple[str | None, dict[str, float]]:
-    """(parent run id, its metrics) of the step run that logged the model; the step run's
-    own metrics when it has no parent or the parent is gone."""
+def _training_run(client: Any, run_id: str) -> tuple[str | None, dict[str, float], dict[str, str]]:
+    """(parent run id, its metrics, its parameters) of the step run that logged the model;
+    the step run's own when it has no parent or the parent is gone."""
     from mlflow.exceptions import MlflowException
 
     try:
         run = client.get_run(run_id)
     except MlflowException:
-        return None, {}
+        return None, {}, {}
     parent_id = run.data.tags.get("mlflow.parentRunId")
     source = run
     if parent_id:
@@ -126,7 +129,7 @@ def _pipeline_metrics(client: Any, run_id: str) -> tuple[str | None, dict[str, f
         except MlflowException:
             parent_id = None
     metrics = {k: float(v) for k, v in source.data.metrics.items() if k != DURATION_METRIC}
-    return parent_id, dict(sorted(metrics.items()))
+    return parent_id, dict(sorted(metrics.items())), dict(sorted(source.data.params.items()))
 
 
 def _quoted(name: str) -> str:

@@ -183,6 +183,10 @@ test('compare two runs, re-run one, promote a version', async ({
   await expect(rerun.getByTestId('mlops-run-source')).toContainText(
     'from panel'
   );
+  // Its steps all came from the cache (7 trees ran before): it says so.
+  await expect(rerun.getByTestId('mlops-run-cached')).toContainText(
+    'every step cached'
+  );
   await expect(
     rerun.locator('[data-testid="mlops-run-param"][data-param="n_estimators"]')
   ).toContainText('n_estimators=7 (changed)');
@@ -199,6 +203,10 @@ test('compare two runs, re-run one, promote a version', async ({
   await expect(v1.getByTestId('mlops-model-label')).toHaveText(
     'classification · step train'
   );
+  // Each version with the parameters of the run that trained it.
+  await expect(
+    v1.locator('[data-testid="mlops-run-param"][data-param="n_estimators"]')
+  ).toContainText('n_estimators=7 (changed)');
   await v1.getByTestId('mlops-model-promote').click();
   const confirm = v1.getByTestId('mlops-promote-confirm');
   await expect(confirm).toContainText(

@@ -14,6 +14,14 @@ export interface IRecentRun extends IRunRecord {
   key: string;
   /** How long it ran, when its live record says (else from start and end). */
   seconds?: number | null;
+  /** Every step came from the cache: nothing new was recorded, `id` is the earlier run. */
+  allCached?: boolean;
+}
+
+/** A finished run whose every step came from the cache. */
+function allCached(run: ILiveRunJSON): boolean {
+  const states = Object.values(run.steps).map(step => step.state);
+  return run.status === 'succeeded' && states.length > 0 && states.every(s => s === 'cached');
 }
 
 /** A run's parameter values as MLflow records them (Python literals), typed as the pipeline. */
@@ -43,6 +51,7 @@ function liveRow(
   return {
     key: run.id,
     seconds: run.status === 'running' ? null : run.elapsed,
+    allCached: allCached(run),
     id: run.run_id ?? run.id,
     name: recorded?.name ?? null,
     start: run.started ?? recorded?.start ?? null,

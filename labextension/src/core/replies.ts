@@ -197,6 +197,7 @@ function parseModelVersion(value: unknown): IModelVersionJSON {
     run_id: text(version.run_id),
     pipeline_run_id: text(version.pipeline_run_id),
     metrics: numbers(version.metrics),
+    params: strings(version.params),
     gate: text(version.gate),
     gate_reasons: text(version.gate_reasons),
     gates: strings(version.gates)

@@ -132,6 +132,8 @@ export interface IModelVersionJSON {
   run_id: string | null;
   pipeline_run_id: string | null;
   metrics: Record<string, number>;
+  /** Parameters of the run that trained it, as MLflow recorded them (text). */
+  params: Record<string, string>;
   /** Model validation outcome: validated | rejected | null (no gate ran). */
   gate: string | null;
   gate_reasons: string | null;

@@ -1,16 +1,16 @@
 /**
  * The Models section: the registered versions of each model of the pipeline, each
- * labelled "<model> · step <step>", with aliases, metrics, gate outcome, the run that
- * registered it and "Promote to @champion" (see promoteView.tsx).
+ * labelled "<model> · step <step>", with aliases, the parameters and metrics of the run
+ * that trained it, gate outcome, that run and "Promote to @champion" (see promoteView.tsx).
  */
 
 import * as React from 'react';
 
 import { modelLabel } from '../core/compare';
 import { formatDateTime, fullDateTime } from '../core/format';
-import { IModelsJSON, IModelVersionJSON } from '../core/types';
+import { IModelsJSON, IModelVersionJSON, IPipelineJSON } from '../core/types';
 import { PromoteAction, PromoteControl } from './promoteView';
-import { Metrics } from './metrics';
+import { Metrics, Params } from './recordedValues';
 import { SectionHead } from './sectionHead';
 
 /** The alias "Promote" moves. */
@@ -29,12 +29,15 @@ function Gate(props: { version: IModelVersionJSON }) {
   );
 }
 
-function VersionItem(props: {
-  version: IModelVersionJSON;
-  model: IModelsJSON;
+/** What every version row needs besides its version: the defaults, links and Promote. */
+interface IVersionContext {
+  /** The followed pipeline: its defaults mark the parameters a version changed. */
+  pipeline: IPipelineJSON | null;
   runLink: (id: string) => React.ReactNode;
   onPromote: PromoteAction;
-}) {
+}
+
+function VersionItem(props: { version: IModelVersionJSON; model: IModelsJSON } & IVersionContext) {
   const { version, model } = props;
   const label = modelLabel(model.name, model.step);
   return (
@@ -63,6 +66,7 @@ function VersionItem(props: {
           {formatDateTime(version.created_ms || null)}
         </span>
       </div>
+      <Params params={version.params} pipeline={props.pipeline} />
       <Metrics metrics={version.metrics} />
       <Gate version={version} />
       {version.pipeline_run_id && (
@@ -80,32 +84,20 @@ function VersionItem(props: {
   );
 }
 
-export interface IModelsViewProps {
+export interface IModelsViewProps extends IVersionContext {
   /** Every registered model of the pipeline (one per `--model` step). */
   models: IModelsJSON[] | null;
   message: string | null;
-  runLink: (id: string) => React.ReactNode;
   onReload: () => void;
-  onPromote: PromoteAction;
 }
 
-function VersionList(props: {
-  model: IModelsJSON | undefined;
-  runLink: (id: string) => React.ReactNode;
-  onPromote: PromoteAction;
-}) {
-  const { model } = props;
+function VersionList(props: { model: IModelsJSON | undefined } & IVersionContext) {
+  const { model, ...context } = props;
   const versions = model?.versions ?? [];
   return model && versions.length ? (
     <ul className="jp-mlops-ModelVersions">
       {versions.map(v => (
-        <VersionItem
-          key={v.version}
-          version={v}
-          model={model}
-          runLink={props.runLink}
-          onPromote={props.onPromote}
-        />
+        <VersionItem key={v.version} version={v} model={model} {...context} />
       ))}
     </ul>
   ) : (
@@ -117,6 +109,7 @@ function VersionList(props: {
 
 export function ModelsView(props: IModelsViewProps): JSX.Element {
   const models = props.models ?? [];
+  const context = { pipeline: props.pipeline, runLink: props.runLink, onPromote: props.onPromote };
   const single = models.length <= 1;
   return (
     <section className="jp-mlops-Section" data-testid="mlops-models" aria-label="Models">
@@ -131,12 +124,12 @@ export function ModelsView(props: IModelsViewProps): JSX.Element {
         </div>
       )}
       {single ? (
-        <VersionList model={models[0]} runLink={props.runLink} onPromote={props.onPromote} />
+        <VersionList model={models[0]} {...context} />
       ) : (
         models.map(model => (
           <div key={model.name} data-testid="mlops-model" data-model={model.name}>
             <h4 className="jp-mlops-ModelName">{modelLabel(model.name, model.step)}</h4>
-            <VersionList model={model} runLink={props.runLink} onPromote={props.onPromote} />
+            <VersionList model={model} {...context} />
           </div>
         ))
       )}

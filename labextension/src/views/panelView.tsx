@@ -205,6 +205,7 @@ function Body(props: IPanelViewProps) {
       {hasModelStep(state) ? (
         <ModelsView
           models={state.models}
+          pipeline={state.pipeline}
           message={state.recordsMessage}
           runLink={runLink}
           onReload={actions.reloadRecords}

@@ -8,14 +8,14 @@
 
 import * as React from 'react';
 
-import { compareWithAliases, recordedParams, runSeconds, toggleSelection } from '../core/compare';
+import { compareWithAliases, runSeconds, toggleSelection } from '../core/compare';
 import { sourceLabel } from '../core/liveText';
 import { formatDateTime, formatSeconds, fullDateTime } from '../core/format';
 import { IRecentRun } from '../core/recentRuns';
 import { IModelsJSON, IPipelineJSON, IRunRecord } from '../core/types';
 import { AliasDeltas, CompareView } from './compareView';
 import { HistoryList } from './historyList';
-import { Metrics } from './metrics';
+import { Metrics, Params } from './recordedValues';
 
 const STATUS_ICONS: Record<string, string> = {
   succeeded: '✓',
@@ -27,29 +27,6 @@ const STATUS_ICONS: Record<string, string> = {
 
 function statusOf(run: IRunRecord): string {
   return run.mlops_status ?? run.status.toLowerCase();
-}
-
-function Params(props: { run: IRunRecord; pipeline: IPipelineJSON | null }) {
-  const params = recordedParams(props.run.params, props.pipeline);
-  if (!params.length) {
-    return null;
-  }
-  return (
-    <div className="jp-mlops-RunParams" data-testid="mlops-run-params">
-      {params.map(p => (
-        <span
-          key={p.name}
-          className={'jp-mlops-RunParam' + (p.changed ? ' jp-mod-changed' : '')}
-          data-testid="mlops-run-param"
-          data-param={p.name}
-          data-changed={p.changed}
-        >
-          {p.name}=<strong>{p.text}</strong>
-          {p.changed && <span className="jp-mlops-ParamChanged"> (changed)</span>}
-        </span>
-      ))}
-    </div>
-  );
 }
 
 function RunHead(props: {
@@ -114,6 +91,11 @@ function RunRow(props: {
         </div>
       )}
       <div className="jp-mlops-RunOutcome">
+        {run.allCached && (
+          <span data-testid="mlops-run-cached">
+            every step cached: the results of run {run.id.slice(0, 12)}, nothing new recorded
+          </span>
+        )}
         {run.model_version && (
           <span data-testid="mlops-run-version">registered v{run.model_version}</span>
         )}
@@ -124,7 +106,7 @@ function RunRow(props: {
           </span>
         )}
       </div>
-      <Params run={run} pipeline={props.pipeline} />
+      <Params params={run.params} pipeline={props.pipeline} />
       <Metrics metrics={run.metrics} />
       <AliasDeltas comparisons={compareWithAliases(run, props.models)} />
       <button

@@ -31,6 +31,7 @@ function version(number: string, aliases: string[], metrics: Record<string, numb
     run_id: null,
     pipeline_run_id: null,
     metrics,
+    params: {},
     gate: null,
     gate_reasons: null,
     gates: {}

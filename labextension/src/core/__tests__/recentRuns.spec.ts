@@ -74,11 +74,13 @@ describe('recent runs', () => {
           started: '2026-12-02T21:20:00Z',
           run_id: 'mlflow-a',
           params: { n_estimators: 7 },
-          source: 'panel'
+          source: 'panel',
+          steps: { load: { state: 'cached', seconds: 0 }, train: { state: 'cached', seconds: 0 } }
         }),
         live('run-2', {
           started: '2026-12-02T21:10:00Z',
           ended: '2026-12-02T21:10:31Z',
+          steps: { load: { state: 'cached', seconds: 0 }, train: { state: 'ran', seconds: 3 } },
           run_id: 'mlflow-b',
           model_version: '2',
           metrics: { accuracy: 0.9 }
@@ -100,8 +102,12 @@ describe('recent runs', () => {
       model_version: null,
       gate: null,
       params: { n_estimators: '7' },
-      started_from: 'panel'
+      started_from: 'panel',
+      allCached: true
     });
+    expect(rows[1].allCached).toBe(false); // a cancelled run
+    expect(rows[2].allCached).toBe(false); // one step ran
+    expect(rows[3].allCached).toBeUndefined(); // MLflow only
     expect(rows[2]).toMatchObject({ gate: 'validated', started_from: 'cli' });
     expect(rows[1].error).toBe('cancelled');
     expect(rows[0].seconds).toBe(1); // the live record's elapsed time

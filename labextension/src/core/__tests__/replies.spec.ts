@@ -126,6 +126,7 @@ describe('records', () => {
       version: '1',
       aliases: ['challenger'],
       pipeline_run_id: '0d9da82b46394506903cb784b9fb18e7',
+      params: { max_depth: '5', n_estimators: '20', test_size: '0.25', threshold: '0.5' },
       gate: null,
       gates: {}
     });

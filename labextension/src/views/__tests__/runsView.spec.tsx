@@ -46,6 +46,7 @@ const MODELS: IModelsJSON[] = [
         run_id: null,
         pipeline_run_id: null,
         metrics: { accuracy: 0.95 },
+        params: { n_estimators: '300', max_depth: '5' },
         gate: 'validated',
         gate_reasons: null,
         gates: {}
@@ -80,6 +81,23 @@ describe('recent runs', () => {
     expect(html).toContain('▼ worse');
     expect(html).toContain('Re-run with these parameters');
     expect(html).toContain('aria-label="Compare run a"');
+    expect(html).not.toContain('every step cached');
+  });
+
+  it('says when every step came from the cache (the results of an earlier run)', () => {
+    const html = renderToStaticMarkup(
+      <RunsView
+        runs={[run('mlflow-run-id-a', { allCached: true })]}
+        pipeline={PIPELINE}
+        models={MODELS}
+        canRerun={true}
+        runLink={id => id}
+        onRerun={() => undefined}
+      />
+    );
+    expect(html).toContain(
+      'every step cached: the results of run mlflow-run-i, nothing new recorded'
+    );
   });
 });
 
@@ -110,6 +128,7 @@ describe('models', () => {
     const html = renderToStaticMarkup(
       <ModelsView
         models={MODELS}
+        pipeline={PIPELINE}
         message={null}
         runLink={id => id}
         onReload={() => undefined}
@@ -119,5 +138,9 @@ describe('models', () => {
     expect(html).toContain('Models: p · step train');
     expect(html).toContain('data-testid="mlops-model-label">p · step train');
     expect(html).not.toContain('mlops-model-promote');
+    // The parameters of the run that trained it, a changed one marked in words.
+    expect(html).toContain('n_estimators=<strong>300</strong>');
+    expect(html).toMatch(/data-param="n_estimators" data-changed="true">.*\(changed\)/);
+    expect(html).toContain('data-param="max_depth" data-changed="false"');
   });
 });
