@@ -69,6 +69,11 @@ test.describe('the DAG', () => {
     await expect(panel.getByTestId('mlops-dag-note')).toContainText(
       'cannot be extracted'
     );
+    // Run is disabled and says why.
+    await expect(panel.getByTestId('mlops-run')).toBeDisabled();
+    await expect(panel.getByTestId('mlops-run-blocked')).toHaveText(
+      'Run disabled: the notebook cannot be extracted; fix the errors shown on its steps and cells'
+    );
     await expect(
       dag.locator(
         'path.jp-mlops-DagEdge[data-from="features"][data-to="split"]'
@@ -101,6 +106,7 @@ test.describe('the DAG', () => {
     );
     await expect(dag).toHaveAttribute('data-stale', 'false');
     await expect(train).toHaveAttribute('data-state', 'none');
+    await expect(panel.getByTestId('mlops-run-blocked')).toHaveCount(0);
   });
 
   test('opens in the main area and follows the panel', async ({

@@ -84,3 +84,22 @@ export const INITIAL_STATE: IPanelState = {
   serverMessage: null,
   ...(notebookState(null) as Omit<IPanelState, 'server' | 'serverVersion' | 'serverMessage'>)
 };
+
+/**
+ * Why the notebook cannot be extracted or run now, as "Run disabled: …" says; null when it
+ * can, or while it is being scanned (nothing to say yet).
+ */
+export function notRunnableReason(
+  state: Pick<IPanelState, 'scan' | 'rows' | 'scanMessage'>
+): string | null {
+  switch (state.scan) {
+    case 'errors':
+      return 'the notebook cannot be extracted; fix the errors shown on its steps and cells';
+    case 'failed':
+      return `the notebook could not be scanned: ${state.scanMessage ?? 'no reason given'}`;
+    case 'ok':
+      return state.rows.length ? null : 'no step yet; mark a cell with %%mlstep NAME';
+    default:
+      return null;
+  }
+}

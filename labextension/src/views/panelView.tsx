@@ -9,7 +9,7 @@ import * as React from 'react';
 import { paramFields } from '../core/paramForm';
 import { recentRuns } from '../core/recentRuns';
 import { isRunActive } from '../core/run';
-import { IPanelState } from '../core/state';
+import { IPanelState, notRunnableReason } from '../core/state';
 import { brokenSteps, dagInput } from '../core/pipeline';
 import { DagView } from './dagView';
 import { FileOpenerContext } from './extractView';
@@ -140,6 +140,7 @@ function Body(props: IPanelViewProps) {
           extract={state.extract}
           run={state.run}
           canRun={state.scan === 'ok' && state.rows.length > 0}
+          notRunnable={notRunnableReason(state)}
           runUrl={props.runUrl}
           onParam={actions.setParam}
           onResetParams={actions.resetParams}

@@ -20,6 +20,8 @@ export interface IRunViewProps {
   extract: IActionState;
   run: IRunState;
   canRun: boolean;
+  /** Why it cannot (core/state.ts notRunnableReason), shown as "Run disabled: …". */
+  notRunnable?: string | null;
   /** Link to a run in the MLflow UI, when one is configured. */
   runUrl: (runId: string) => string | null;
   onParam: (name: string, text: string) => void;
@@ -76,7 +78,7 @@ export function RunView(props: IRunViewProps): JSX.Element {
   const { run, extract } = props;
   const active = isRunActive(run);
   const elapsed = run.phase !== 'idle' && run.elapsed > 0 ? formatSeconds(run.elapsed) : '';
-  const blocker = active ? null : runBlocker(props.paramFields);
+  const blocker = active ? null : (props.notRunnable ?? runBlocker(props.paramFields));
   // The server can cancel only the runs it started (the panel's); null: the server's own.
   const from = sourceLabel(run.source);
   const owned = run.source === null || run.source === 'panel';

@@ -7,7 +7,7 @@ import { renderToStaticMarkup } from 'react-dom/server';
 
 import { paramFields } from '../../core/paramForm';
 import { IDLE_RUN, IRunState } from '../../core/run';
-import { IDLE_ACTION } from '../../core/state';
+import { IDLE_ACTION, notRunnableReason } from '../../core/state';
 import { IRunViewProps, RunView } from '../runView';
 
 const PIPELINE = {
@@ -15,12 +15,17 @@ const PIPELINE = {
   param_types: { n_estimators: 'int', rate: 'float', flag: 'bool' }
 };
 
-function render(edits: Record<string, string>, run: IRunState = IDLE_RUN): string {
+function render(
+  edits: Record<string, string>,
+  run: IRunState = IDLE_RUN,
+  notRunnable: string | null = null
+): string {
   const props: IRunViewProps = {
     paramFields: paramFields(PIPELINE, edits),
     extract: IDLE_ACTION,
     run,
-    canRun: true,
+    canRun: notRunnable === null,
+    notRunnable,
     runUrl: () => null,
     onParam: () => undefined,
     onResetParams: () => undefined,
@@ -60,6 +65,15 @@ describe('the parameters form', () => {
     expect(runButton(html)).toContain('disabled=""');
     expect(runButton(html)).toContain('aria-describedby="jp-mlops-run-blocked"');
     expect(html).toContain(`Run disabled: ${refusal}`);
+  });
+
+  it('says why Run is disabled when the notebook cannot be extracted', () => {
+    const why = notRunnableReason({ scan: 'errors', rows: [], scanMessage: null })!;
+    const html = render({}, IDLE_RUN, why);
+    expect(runButton(html)).toContain('disabled=""');
+    expect(html).toContain(
+      'Run disabled: the notebook cannot be extracted; fix the errors shown on its steps and cells'
+    );
   });
 
   it('marks changed values in words, and counts them', () => {
