@@ -186,7 +186,7 @@ export function runSummary(state: IRunState): string {
     case 'failed':
       return `failed: ${state.message ?? 'a step failed'}`;
     case 'cancelled':
-      return 'cancelled';
+      return `cancelled: ${done} of ${total} steps done${done ? ' (cached for the next run)' : ''}`;
     case 'error':
       return `error: ${state.message ?? 'unknown'}`;
   }

@@ -105,7 +105,12 @@ describe('run state machine', () => {
     expect(cancelled.steps.a.state).toBe('cancelled');
     expect(cancelled.steps.b.state).toBe('cancelled');
     expect(cancelled.message).toBe('cancelled');
-    expect(runSummary(cancelled)).toBe('cancelled');
+    expect(runSummary(cancelled)).toBe('cancelled: 0 of 2 steps done');
+    const oneDone = {
+      ...cancelled,
+      steps: { ...cancelled.steps, a: { state: 'ran' as const, seconds: 2 } }
+    };
+    expect(runSummary(oneDone)).toBe('cancelled: 1 of 2 steps done (cached for the next run)');
   });
 
   it('can be cancelled before the server answered the start', () => {
