@@ -178,6 +178,7 @@ def test_magic_opens_the_panel_and_run_button_runs_every_step(
     assert (tmp_path / "pipelines" / "classification" / "pipeline.yaml").is_file()
     models = panel.models.value
     assert 'data-version="1"' in models and "challenger" in models and "accuracy=" in models
+    assert "n_estimators=5" in models  # the parameters of the run that trained it
     assert not panel.run_button.disabled and panel.cancel_button.disabled
 
     click_and_wait(panel, panel.run_button)  # nothing changed: every step from the cache

@@ -198,15 +198,17 @@ def monitoring_line(model: dict[str, Any]) -> str:
 
 
 def models_table(versions: list[ModelVersionInfo]) -> str:
-    """Registered versions: version, aliases, created, training-run metrics, gate outcome."""
+    """Registered versions: version, aliases, created, the training run's parameters and
+    metrics, gate outcome."""
     head = "".join(
         f'<th style="{_CELL}{_NOWRAP}text-align: left; background: {HEAD_BG};">{h}</th>'
-        for h in ("version", "aliases", "created", "metrics", "gate")
+        for h in ("version", "aliases", "created", "parameters", "metrics", "gate")
     )
     rows = []
     for v in versions:
         created = datetime.fromtimestamp(v.created_ms / 1000).strftime("%Y-%m-%d %H:%M")
-        metrics = ", ".join(f"{k}={value:.4g}" for k, value in v.metrics.items()) or "-"
+        params = [f"{k}={value}" for k, value in v.params.items()]
+        metrics = [f"{k}={value:.4g}" for k, value in v.metrics.items()]
         aliases = ", ".join(v.aliases) or "-"
         gate_colour = COLORS["error" if v.gate == "rejected" else "success" if v.gate else "muted"]
         reasons = f' title="{escape(v.gate_reasons)}"' if v.gate_reasons else ""
@@ -215,7 +217,8 @@ def models_table(versions: list[ModelVersionInfo]) -> str:
             f'<td style="{_CELL}{_NOWRAP}">{escape(v.version)}</td>'
             f'<td style="{_CELL}{_NOWRAP}font-weight: 600;">{escape(aliases)}</td>'
             f'<td style="{_CELL}{_NOWRAP}">{created}</td>'
-            f'<td style="{_CELL}font-family: {CODE_FONT};">{_items(metrics.split(", "))}</td>'
+            f'<td style="{_CELL}font-family: {CODE_FONT};">{_items(params)}</td>'
+            f'<td style="{_CELL}font-family: {CODE_FONT};">{_items(metrics)}</td>'
             f'<td style="{_CELL}{_NOWRAP}color: {gate_colour};"{reasons}>'
             f"{escape(v.gate or '-')}</td></tr>"
         )
