@@ -21,20 +21,25 @@ export const CLASSIFICATION_STEPS = [
   'evaluate'
 ];
 
-/** Upload `notebooks/<name>` into the test's own server folder and open it. */
+/**
+ * Upload `notebooks/<name>` into the test's own server folder (as `saveAs`: the pipeline and
+ * its model take that name, apart from other tests' runs in the session's MLflow store) and
+ * open it.
+ */
 export async function openExample(
   page: IJupyterLabPageFixture,
   tmpPath: string,
-  name = 'classification.ipynb'
+  name = 'classification.ipynb',
+  saveAs = name
 ): Promise<string> {
-  const serverPath = `${tmpPath}/${name}`;
+  const serverPath = `${tmpPath}/${saveAs}`;
   await page.contents.uploadFile(
     path.join(REPO, 'notebooks', name),
     serverPath
   );
   await page.filebrowser.refresh();
   expect(await page.notebook.openByPath(serverPath)).toBe(true);
-  await page.notebook.activate(name);
+  await page.notebook.activate(saveAs);
   return serverPath;
 }
 

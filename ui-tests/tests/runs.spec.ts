@@ -17,6 +17,8 @@ import {
 } from './helpers';
 
 const RUN_TIMEOUT = 240 * 1000;
+/** The notebook's name here, so its pipeline's and model's too. */
+const NAME = 'compare_runs';
 
 /** The parameters form's field of `name` (the form unfolded first). */
 async function paramInput(panel: Locator, name: string): Promise<Locator> {
@@ -64,16 +66,17 @@ async function prepare(
   page: IJupyterLabPageFixture,
   tmpPath: string
 ): Promise<Locator> {
-  await openExample(page, tmpPath);
+  // Its own name: its own pipeline and model, apart from the other tests' runs in the store.
+  await openExample(page, tmpPath, 'classification.ipynb', `${NAME}.ipynb`);
   const panel = await openPanel(page);
   await page.sidebar.setWidth(520, 'right');
   await expect(stepRows(panel)).toHaveCount(CLASSIFICATION_STEPS.length);
   expect(await page.notebook.save()).toBe(true);
   await panel.getByTestId('mlops-extract').click();
   const extracted = panel.getByTestId('mlops-extract-message');
-  await expect(extracted).toContainText('pipelines/classification');
+  await expect(extracted).toContainText(`pipelines/${NAME}`);
   await expect(extracted).not.toHaveAttribute('data-failed', 'true');
-  await addGates(page, `${tmpPath}/pipelines/classification/pipeline.yaml`);
+  await addGates(page, `${tmpPath}/pipelines/${NAME}/pipeline.yaml`);
   return panel;
 }
 
@@ -201,7 +204,7 @@ test('compare two runs, re-run one, promote a version', async ({
     'rejected'
   );
   await expect(v1.getByTestId('mlops-model-label')).toHaveText(
-    'classification · step train'
+    `${NAME} · step train`
   );
   // Each version with the parameters of the run that trained it.
   await expect(
@@ -210,7 +213,7 @@ test('compare two runs, re-run one, promote a version', async ({
   await v1.getByTestId('mlops-model-promote').click();
   const confirm = v1.getByTestId('mlops-promote-confirm');
   await expect(confirm).toContainText(
-    'Promote v1 of classification · step train to @champion?'
+    `Promote v1 of ${NAME} · step train to @champion?`
   );
   await expect(confirm.getByTestId('mlops-promote-accept')).toBeFocused();
   await page.keyboard.press('Enter');
