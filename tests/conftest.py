@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,11 @@ os.environ.setdefault("JUPYTER_MLOPS_TRACKING", "0")
 _STATE_DIR = tempfile.mkdtemp(prefix="jupyter-mlops-state-")
 os.environ.setdefault("JUPYTER_MLOPS_STATE_DIR", _STATE_DIR)
 atexit.register(shutil.rmtree, _STATE_DIR, ignore_errors=True)
+
+# A suite started in the background (`make test &`, nohup) inherits SIGINT ignored, and so would
+# every process the tests start: the Ctrl-C tests would wait for an interrupt that never comes.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REPO = Path(__file__).resolve().parents[1]
 KERNEL_NAME = "python3"

@@ -268,6 +268,7 @@ def test_ctrl_c_cancels_the_running_step_and_records_nothing(
         finally:
             if cli.poll() is None:
                 cli.kill()
+                (flags / "go").write_text("")  # the step ends, its worker is free for later tests
     assert cli.returncode == 130, stderr
     assert stderr.endswith("interrupted; completed steps are cached\n")
     wait_for(lambda: gone(step_pid), "the cancelled step's process to end on its worker")

@@ -49,7 +49,7 @@ def extracted(base: Path) -> Path:
 
 def start(folder: Path, engine: str, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
     """``jupyter-mlops run FOLDER`` as a terminal job: a new session (the CLI leads its
-    process group), SIGINT at its default; stderr goes to a file, returned too."""
+    process group); stderr goes to a file, returned too."""
     stderr = folder.parent.parent / f"stderr-{time.monotonic_ns()}.txt"
     with stderr.open("wb") as sink:
         process = subprocess.Popen(
@@ -60,7 +60,6 @@ def start(folder: Path, engine: str, *args: str) -> tuple[subprocess.Popen[bytes
             cwd=folder.parent.parent,
             env={**os.environ, "JUPYTER_MLOPS_TRACKING": "0"},
             start_new_session=True,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
     return process, stderr
 
@@ -309,7 +308,6 @@ def test_a_fresh_process_worker_dies_with_the_cli(
         stderr=subprocess.DEVNULL,
         cwd=tmp_path,
         start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     wait_until(lambda: len(tree(process.pid)) >= 3, process, "the worker (template and fork)")
     seen = tree(process.pid)
