@@ -275,8 +275,7 @@ def test_close_while_a_step_runs_ends_it_and_its_kernel(
 
 # As in `jupyter mlops run`: the step runs in a worker thread while the main thread waits, and
 # Ctrl-C is a real SIGINT. (Running the step in the main thread would hand the signal to
-# nbclient's own loop handler, which shuts the kernel down under the cell instead; and a process
-# started in the background inherits SIGINT ignored, so the default handler is set first.)
+# nbclient's own loop handler, which shuts the kernel down under the cell instead.)
 INTERRUPTED_RUN = """
 import faulthandler, json, os, signal, sys, threading, time
 from pathlib import Path
@@ -284,7 +283,6 @@ from jupyter_mlops.execute.engines.base import StepJob
 from jupyter_mlops.execute.engines.papermill import PapermillEngine
 
 faulthandler.dump_traceback_later(90, exit=False)  # where it hangs, should it ever
-signal.signal(signal.SIGINT, signal.default_int_handler)
 data = json.loads(sys.argv[1])
 job = StepJob(**{k: Path(v) if k in PATHS else v for k, v in data.items()})
 engine = PapermillEngine(2, kernel_name=sys.argv[2])

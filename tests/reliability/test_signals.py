@@ -203,7 +203,6 @@ from jupyter_mlops.execute import runner
 from jupyter_mlops.execute.engines.base import StepOutcome
 
 faulthandler.dump_traceback_later(90, exit=False)
-signal.signal(signal.SIGINT, signal.default_int_handler)
 events = []
 
 class EngineClosedLate:
